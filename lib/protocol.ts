@@ -1,0 +1,98 @@
+/**
+ * The realtime protocol shared by browser and server. docs/protocol.md is the prose version and
+ * gives every rule an ID; tests cite those IDs in their names.
+ */
+
+/** Socket.io event that carries ShareDB protocol messages, JSON-encoded, both directions (P-TR-1). */
+export const SHAREDB_EVENT = 'sharedb';
+
+/** Server → client: a typed, human-readable error that did not close the socket (P-ERR-1). */
+export const ERROR_EVENT = 'tandem:error';
+
+/** Server → client: the server is about to close this socket; why, and when to come back (P-TR-4). */
+export const CLOSE_EVENT = 'tandem:close';
+
+/** ShareDB collections a client may touch. Anything else is rejected (P-DOC-1). */
+export const COLLECTIONS = {
+  /** One json0 doc per workspace: its name and file list. Read-only for clients. */
+  workspaces: 'workspaces',
+  /** One text doc per file, id `${workspaceId}:${fileId}`. */
+  files: 'files',
+} as const;
+
+export type CollectionName = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
+
+/** OT type name of every file doc (ot-text-unicode: positions are Unicode code points). */
+export const TEXT_TYPE_URI = 'http://sharejs.org/types/text-unicode';
+export const TEXT_TYPE_NAME = 'text-unicode';
+
+/** Why the server closed a socket. Sent in CLOSE_EVENT before the disconnect (P-TR-4). */
+export const CloseReason = {
+  /** Server is shutting down or draining; reconnect after `retryAfterMs`. */
+  ShuttingDown: 'shutting-down',
+  /** Sent more than MESSAGES_PER_SECOND for too long. Pending ops are resent on reconnect. */
+  RateLimited: 'rate-limited',
+  /** A frame could not be parsed as a ShareDB message. */
+  MalformedMessage: 'malformed-message',
+  /** A frame exceeded MAX_MESSAGE_BYTES. */
+  MessageTooLarge: 'message-too-large',
+} as const;
+export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
+
+export interface CloseNotice {
+  reason: CloseReason;
+  message: string;
+  /** Suggested delay before reconnecting, so a fleet of clients does not stampede. */
+  retryAfterMs?: number;
+}
+
+/** Stable error codes. Mapped to HTTP status and ShareDB errors in one place (server/errors.ts). */
+export const ErrorCode = {
+  InvalidMessage: 'ERR_TANDEM_INVALID_MESSAGE',
+  UnknownCollection: 'ERR_TANDEM_UNKNOWN_COLLECTION',
+  InvalidDocId: 'ERR_TANDEM_INVALID_DOC_ID',
+  ForbiddenWrite: 'ERR_TANDEM_FORBIDDEN_WRITE',
+  UnknownType: 'ERR_TANDEM_UNKNOWN_TYPE',
+  InvalidOp: 'ERR_TANDEM_INVALID_OP',
+  OpTooLarge: 'ERR_TANDEM_OP_TOO_LARGE',
+  FileTooLarge: 'ERR_TANDEM_FILE_TOO_LARGE',
+  InvalidPresence: 'ERR_TANDEM_INVALID_PRESENCE',
+  RateLimited: 'ERR_TANDEM_RATE_LIMITED',
+  NotFound: 'ERR_TANDEM_NOT_FOUND',
+  Conflict: 'ERR_TANDEM_CONFLICT',
+  InvalidRequest: 'ERR_TANDEM_INVALID_REQUEST',
+  TooManyFiles: 'ERR_TANDEM_TOO_MANY_FILES',
+  Unavailable: 'ERR_TANDEM_UNAVAILABLE',
+  Internal: 'ERR_TANDEM_INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface ErrorNotice {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Handshake `auth` payload a client sends when it connects (P-TR-2). */
+export interface HandshakeAuth {
+  /** Stable per browser profile; lets the server attribute ops and presence. */
+  clientId: string;
+  displayName: string;
+}
+
+/** The value each client publishes on a file doc's presence channel (P-PRES-1). */
+export interface CursorPresence {
+  clientId: string;
+  name: string;
+  color: string;
+  /** Selections in code points of the doc; the first is the primary one. */
+  selections: Array<{ anchor: number; head: number }>;
+}
+
+/** Doc id of a file: workspace id, a colon, then file id (P-DOC-2). */
+export function fileDocId(workspaceId: string, fileId: string): string {
+  return `${workspaceId}:${fileId}`;
+}
+
+/** Workspace and file ids: URL-safe, 6–64 characters (P-DOC-2). */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{6,64}$/;
+export const FILE_DOC_ID_PATTERN = /^([A-Za-z0-9_-]{6,64}):([A-Za-z0-9_-]{6,64})$/;

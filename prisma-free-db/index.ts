@@ -1,0 +1,19 @@
+/**
+ * Tandem's storage port. The server opens a store with `openStore` and hands `store.db` and
+ * `store.milestoneDb` to ShareDB; nothing outside this folder imports a database driver.
+ */
+export { openStore, SQLITE_FILE_NAME, type OpenStoreOptions, type Store, type StoreKind } from './store';
+export { StorageError, StorageErrorCode } from './storage-error';
+export type { SqliteSynchronous } from './sqlite-connection';
+export { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite-store';
+export {
+  createMongoStore,
+  dropMongoDatabase,
+  MONGO_WRITE_CONCERN,
+  type MongoStore,
+  type MongoStoreOptions,
+} from './mongo-db';
+export { SqliteDB, type SqliteDBOptions } from './sqlite-db';
+export { SqliteMilestoneDB, type SqliteMilestoneDBOptions } from './sqlite-milestone-db';
+export { MongoMilestoneDB, type MongoMilestoneDBOptions } from './mongo-milestone-db';
+export { MAX_COLLECTION_LENGTH, MAX_DOC_ID_LENGTH } from './argument-checks';

@@ -1,0 +1,59 @@
+import { SqliteConnection, type SqliteSynchronous } from './sqlite-connection';
+import { SqliteDB } from './sqlite-db';
+import { SqliteMilestoneDB } from './sqlite-milestone-db';
+import type { Store } from './store';
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Path of the database file; its directory is created if missing. */
+  filename: string;
+  /** See {@link SqliteSynchronous}; default NORMAL. */
+  synchronous?: SqliteSynchronous | undefined;
+  /** Save a milestone snapshot every N versions. Unset: only when middleware asks. */
+  milestoneInterval?: number | undefined;
+}
+
+/** The embedded store, with the SQLite specifics tests and operators may look at. */
+export interface SqliteStore extends Store {
+  readonly kind: 'sqlite';
+  readonly db: SqliteDB;
+  readonly milestoneDb: SqliteMilestoneDB;
+  /** Absolute path of the database file. */
+  readonly filename: string;
+  /** The journal mode in effect; always `wal` for a store this module opened. */
+  journalMode(): string;
+}
+
+/**
+ * Open one SQLite file for both the ShareDB DB and the milestone DB (one connection, so
+ * milestones and ops share a single writer). Throws a StorageError if the file cannot be used.
+ */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const connection = SqliteConnection.open({ filename: options.filename, synchronous: options.synchronous });
+  let db: SqliteDB;
+  let milestoneDb: SqliteMilestoneDB;
+  try {
+    db = new SqliteDB({ connection });
+    milestoneDb = new SqliteMilestoneDB({ connection, interval: options.milestoneInterval });
+  } catch (err) {
+    connection.close();
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    kind: 'sqlite',
+    db,
+    milestoneDb,
+    filename: connection.filename,
+    journalMode: () => connection.journalMode(),
+    ping: async () => db.ping(),
+    close: () => {
+      closing ??= (async () => {
+        await new Promise<void>((resolve, reject) => milestoneDb.close((err) => (err ? reject(err) : resolve())));
+        await new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
+      })();
+      return closing;
+    },
+  };
+}

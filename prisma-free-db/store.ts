@@ -1,0 +1,68 @@
+import path from 'node:path';
+import type ShareDB from 'sharedb';
+import { createMongoStore } from './mongo-db';
+import type { SqliteSynchronous } from './sqlite-connection';
+import { openSqliteStore } from './sqlite-store';
+
+/** Which adapter backs a Store. */
+export type StoreKind = 'sqlite' | 'mongo';
+
+/**
+ * The storage port: everything the server needs from a database, and the only way any code
+ * outside prisma-free-db/ reaches one. Both adapters pass the same conformance suites
+ * (ShareDB's own and tests/contract/store-contract.ts).
+ */
+export interface Store {
+  readonly kind: StoreKind;
+  /** ShareDB DB adapter: pass as `new ShareDB({ db })`. */
+  readonly db: ShareDB.DB;
+  /** ShareDB milestone DB (history snapshots): pass as `new ShareDB({ milestoneDb })`. */
+  readonly milestoneDb: ShareDB.MilestoneDB;
+  /** Resolves when the store answers a trivial request; rejects (StorageError) when unreachable or closed. */
+  ping(): Promise<void>;
+  /**
+   * Close the milestone db (waiting for in-flight milestone saves), then the db, and release the
+   * file / connection. Idempotent. Call it after ShareDB has stopped submitting: in-flight
+   * commits must have called back first.
+   */
+  close(): Promise<void>;
+}
+
+/** Options of {@link openStore}; the server fills them from its validated config. */
+export interface OpenStoreOptions {
+  /** When set, MongoDB (sharedb-mongo) is the store; otherwise the embedded SQLite file is. */
+  mongodbUrl?: string | undefined;
+  /** Directory of the SQLite file `tandem.sqlite` (created if missing). Unused with MongoDB. */
+  dataDir: string;
+  /** SQLite durability; see {@link SqliteSynchronous} for the power-loss WARNING. Default NORMAL. */
+  sqliteSynchronous?: SqliteSynchronous;
+  /** Save a milestone snapshot every N versions of a doc (faster history loads). Unset: never. */
+  milestoneInterval?: number;
+  /**
+   * ShareDB collections the app uses. MongoDB creates their op and milestone indexes at start-up
+   * (collections that already have ops are found automatically). SQLite needs no per-collection setup.
+   */
+  collections?: readonly string[];
+}
+
+/** File name of the embedded store inside `dataDir`. */
+export const SQLITE_FILE_NAME = 'tandem.sqlite';
+
+/**
+ * Open the configured store: MongoDB when `mongodbUrl` is set, else `${dataDir}/tandem.sqlite`.
+ * Rejects with a StorageError (ERR_STORAGE_UNREACHABLE, ERR_STORAGE_OPEN_FAILED,
+ * ERR_STORAGE_SCHEMA_TOO_NEW, ...) whose message says what to fix; it never half-opens.
+ */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  if (options.mongodbUrl) {
+    return createMongoStore(options.mongodbUrl, {
+      milestoneInterval: options.milestoneInterval,
+      collections: options.collections,
+    });
+  }
+  return openSqliteStore({
+    filename: path.join(options.dataDir, SQLITE_FILE_NAME),
+    synchronous: options.sqliteSynchronous,
+    milestoneInterval: options.milestoneInterval,
+  });
+}

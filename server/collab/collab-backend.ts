@@ -1,0 +1,161 @@
+import ShareDB from 'sharedb';
+import type { Connection } from 'sharedb/lib/client';
+import { COLLECTIONS, ErrorCode } from '../../lib/protocol';
+import { textType } from '../../lib/text/text-type';
+import type { Store } from '../../prisma-free-db';
+import { TandemError, toTandemError } from '../errors';
+import type { Logger } from '../logger';
+import { identityOf, isServerConnectRequest, setIdentity, type AgentIdentity } from './agent-identity';
+import {
+  checkClientMessage,
+  checkClientOp,
+  checkFileSnapshot,
+  checkPresenceChannel,
+  checkPresenceValue,
+} from './message-guards';
+import { isWorkspaceData } from './workspace-schema';
+
+ShareDB.types.register(textType);
+
+export interface CollabBackendOptions {
+  store: Store;
+  logger: Logger;
+}
+
+/** The ShareDB backend plus what the process needs to shut it down in order. */
+export interface CollabBackend {
+  backend: ShareDB;
+  /** Commits handed to the store and not yet answered. Shutdown waits for zero. */
+  inflightCommits(): number;
+  /** A server-side connection for services (file create/rename/delete). */
+  connectAsServer(purpose: string): Connection;
+}
+
+type Next = (err?: unknown) => void;
+
+/**
+ * ShareDB with Tandem's rules wired into its middleware phases (STYLE §3): identity at
+ * `connect`, message shape at `receive`, cheap op checks at `submit`, snapshot-based checks at
+ * `commit`, presence at `receivePresence`. A rule violation becomes a ShareDB error reply to that
+ * client only; nothing is persisted and the doc is unchanged.
+ */
+export function createCollabBackend(options: CollabBackendOptions): CollabBackend {
+  const { store, logger } = options;
+  let inflight = 0;
+  const db = store.db as ShareDB.DB & { commit: (...args: unknown[]) => void };
+  const commit = db.commit.bind(db);
+  db.commit = (...args: unknown[]) => {
+    const callback = args[args.length - 1] as (err: unknown, ok?: boolean) => void;
+    inflight++;
+    commit(...args.slice(0, -1), (err: unknown, ok?: boolean) => {
+      inflight--;
+      callback(err, ok);
+    });
+  };
+
+  const backend = new ShareDB({
+    db: store.db,
+    milestoneDb: store.milestoneDb,
+    presence: true,
+    doNotForwardSendPresenceErrorsToClient: true,
+    errorHandler: (err: unknown, context: unknown) => {
+      logger.warn({ err: toLogError(err), context: describeContext(context) }, 'sharedb error');
+    },
+  } as ShareDB.ShareDBOptions & { errorHandler: unknown });
+
+  const guard = (fn: (ctx: any) => void) => (ctx: any, next: Next) => {
+    try {
+      fn(ctx);
+      next();
+    } catch (err) {
+      next(toShareDbError(err));
+    }
+  };
+
+  backend.use('connect', (ctx: any, next: Next) => {
+    const req: unknown = ctx.req;
+    let identity: AgentIdentity;
+    if (isServerConnectRequest(req)) {
+      identity = { kind: 'server', purpose: req.tandemServer };
+    } else {
+      const r = (req ?? {}) as { clientId?: string; displayName?: string; socketId?: string };
+      identity = {
+        kind: 'client',
+        clientId: r.clientId ?? 'anonymous',
+        displayName: r.displayName ?? 'Anonymous',
+        socketId: r.socketId ?? '',
+      };
+    }
+    setIdentity(ctx.agent, identity);
+    next();
+  });
+
+  backend.use(
+    'receive',
+    guard((ctx) => {
+      if (identityOf(ctx.agent).kind === 'server') return;
+      checkClientMessage(ctx.data);
+    }),
+  );
+
+  backend.use(
+    'submit',
+    guard((ctx) => {
+      if (identityOf(ctx.agent).kind === 'server') return;
+      checkClientOp(ctx.collection, ctx.op);
+    }),
+  );
+
+  backend.use(
+    'commit',
+    guard((ctx) => {
+      const snapshot = ctx.snapshot as { type: string | null; data: unknown };
+      if (snapshot.type !== null) {
+        if (ctx.collection === COLLECTIONS.files) checkFileSnapshot(snapshot.type, snapshot.data);
+        else if (ctx.collection === COLLECTIONS.workspaces && !isWorkspaceData(snapshot.data)) {
+          throw new TandemError(ErrorCode.InvalidOp, 'That change would leave the workspace file list invalid.');
+        }
+      }
+      // Who made each op: the start of authorship (blame, playback) in later features.
+      const identity = identityOf(ctx.agent);
+      if (ctx.op.m) ctx.op.m.author = identity.kind === 'client' ? identity.clientId : `server:${identity.purpose}`;
+    }),
+  );
+
+  backend.use(
+    'receivePresence',
+    guard((ctx) => {
+      const identity = identityOf(ctx.agent);
+      if (identity.kind === 'server') return;
+      checkPresenceChannel(ctx.presence.ch);
+      ctx.presence.p = checkPresenceValue(ctx.presence.p, identity);
+    }),
+  );
+
+  return {
+    backend,
+    inflightCommits: () => inflight,
+    connectAsServer(purpose: string) {
+      const connection = backend.connect(undefined, { tandemServer: purpose }) as unknown as Connection;
+      // An unhandled 'error' on a Connection would crash the process (stack-facts §2).
+      connection.on('error', (err: unknown) => logger.error({ err: toLogError(err), purpose }, 'server connection error'));
+      return connection;
+    },
+  };
+}
+
+/** ShareDB sends `{code, message}` of the error to the client; keep only client-safe text. */
+function toShareDbError(err: unknown): { code: string; message: string } {
+  return toTandemError(err).toShareDB();
+}
+
+function toLogError(err: unknown): unknown {
+  if (err instanceof Error) return { message: err.message, code: (err as { code?: unknown }).code, stack: err.stack };
+  return err;
+}
+
+function describeContext(context: unknown): unknown {
+  if (!context || typeof context !== 'object') return undefined;
+  const c = context as { collection?: unknown; id?: unknown; agent?: { clientId?: unknown } };
+  return { collection: c.collection, id: c.id, agent: c.agent?.clientId };
+}

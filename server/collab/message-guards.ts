@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import {
+  COLLECTIONS,
+  ErrorCode,
+  FILE_DOC_ID_PATTERN,
+  ID_PATTERN,
+  TEXT_TYPE_NAME,
+  TEXT_TYPE_URI,
+} from '../../lib/protocol';
+import {
+  MAX_FILE_BYTES,
+  MAX_OP_BYTES,
+  MAX_PRESENCE_BYTES,
+  MAX_PRESENCE_SELECTIONS,
+  MAX_DISPLAY_NAME_LENGTH,
+} from '../../lib/limits';
+import { TandemError } from '../errors';
+
+/**
+ * Pure checks on what clients send, one function per ShareDB middleware phase. Each throws a
+ * TandemError whose message is safe to show the user. docs/protocol.md names the rules.
+ */
+
+const DOC_ACTIONS = new Set(['f', 's', 'u', 'op', 'nf', 'nt', 'p']);
+const BULK_ACTIONS = new Set(['bf', 'bs', 'bu']);
+const QUERY_ACTIONS = new Set(['qf', 'qs', 'qu']);
+const PRESENCE_CHANNEL_ACTIONS = new Set(['ps', 'pu', 'pr']);
+
+/** [P-DOC-1][P-DOC-2] A collection name and doc id a client may address. */
+export function checkDocAddress(collection: unknown, id: unknown): void {
+  if (collection === COLLECTIONS.files) {
+    if (typeof id !== 'string' || !FILE_DOC_ID_PATTERN.test(id)) {
+      throw new TandemError(ErrorCode.InvalidDocId, 'File ids look like "<workspace>:<file>".');
+    }
+    return;
+  }
+  if (collection === COLLECTIONS.workspaces) {
+    if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
+      throw new TandemError(ErrorCode.InvalidDocId, 'Workspace ids are 6–64 letters, digits, "-" or "_".');
+    }
+    return;
+  }
+  throw new TandemError(ErrorCode.UnknownCollection, `Unknown collection "${String(collection).slice(0, 40)}".`);
+}
+
+/** [P-MSG-1] A message from a client, before ShareDB handles it (`receive` middleware). */
+export function checkClientMessage(message: Record<string, unknown>): void {
+  const action = message.a;
+  if (typeof action !== 'string') {
+    throw new TandemError(ErrorCode.InvalidMessage, 'Message has no action.');
+  }
+  if (action === 'hs' || action === 'pp') return;
+  if (DOC_ACTIONS.has(action)) {
+    // ShareDB lets `d` be omitted for some doc actions; we never send such messages.
+    checkDocAddress(message.c, message.d);
+    return;
+  }
+  if (BULK_ACTIONS.has(action)) {
+    const ids = message.b;
+    const list = Array.isArray(ids) ? ids : ids && typeof ids === 'object' ? Object.keys(ids) : null;
+    if (!list) throw new TandemError(ErrorCode.InvalidMessage, 'Bulk message without ids.');
+    for (const id of list) checkDocAddress(message.c, id);
+    return;
+  }
+  if (QUERY_ACTIONS.has(action)) {
+    throw new TandemError(ErrorCode.InvalidMessage, 'Queries are not available to clients (P-MSG-2).');
+  }
+  if (PRESENCE_CHANNEL_ACTIONS.has(action)) {
+    checkPresenceChannel(message.ch);
+    return;
+  }
+  throw new TandemError(ErrorCode.InvalidMessage, `Unknown message action "${action.slice(0, 20)}".`);
+}
+
+/** [P-PRES-3] Presence lives only on file docs: channel `files.<workspace>:<file>`. */
+export function checkPresenceChannel(channel: unknown): void {
+  if (typeof channel !== 'string' || !channel.startsWith(`${COLLECTIONS.files}.`)) {
+    throw new TandemError(ErrorCode.InvalidPresence, 'Presence is only available on files.');
+  }
+  checkDocAddress(COLLECTIONS.files, channel.slice(COLLECTIONS.files.length + 1));
+}
+
+interface ClientOp {
+  op?: unknown;
+  create?: unknown;
+  del?: unknown;
+}
+
+/** [P-OP-1..4] An op a client submits (`submit` middleware). */
+export function checkClientOp(collection: string, op: ClientOp): void {
+  if (collection !== COLLECTIONS.files) {
+    throw new TandemError(ErrorCode.ForbiddenWrite, 'Workspace file lists change through the API, not ops (P-OP-1).');
+  }
+  if (op.create || op.del) {
+    throw new TandemError(ErrorCode.ForbiddenWrite, 'Files are created and deleted through the API (P-OP-1).');
+  }
+  checkTextOp(op.op);
+}
+
+/**
+ * [P-OP-2] A text-unicode op: an array of skips (positive integers), inserts (non-empty strings
+ * with no CR) and deletes ({d: positive integer} or {d: string}). [P-OP-3] Its JSON must fit in
+ * MAX_OP_BYTES.
+ */
+export function checkTextOp(op: unknown): void {
+  if (!Array.isArray(op)) throw new TandemError(ErrorCode.InvalidOp, 'A file op must be an array.');
+  let bytes = 2;
+  for (const component of op) {
+    if (typeof component === 'number') {
+      if (!Number.isSafeInteger(component) || component <= 0) {
+        throw new TandemError(ErrorCode.InvalidOp, 'Skips must be positive integers.');
+      }
+      bytes += 12;
+    } else if (typeof component === 'string') {
+      if (component.length === 0) throw new TandemError(ErrorCode.InvalidOp, 'Inserts must not be empty.');
+      if (component.includes('\r')) {
+        throw new TandemError(ErrorCode.InvalidOp, 'Line endings must be normalised to \\n before sending (P-OP-4).');
+      }
+      bytes += Buffer.byteLength(component, 'utf8') + 8;
+    } else if (component !== null && typeof component === 'object' && !Array.isArray(component)) {
+      const keys = Object.keys(component);
+      const d = (component as { d?: unknown }).d;
+      if (keys.length !== 1 || keys[0] !== 'd') {
+        throw new TandemError(ErrorCode.InvalidOp, 'Delete components look like {"d": n}.');
+      }
+      if (typeof d === 'number') {
+        if (!Number.isSafeInteger(d) || d <= 0) throw new TandemError(ErrorCode.InvalidOp, 'Deletes must be positive.');
+        bytes += 12;
+      } else if (typeof d === 'string' && d.length > 0) {
+        bytes += Buffer.byteLength(d, 'utf8') + 8;
+      } else {
+        throw new TandemError(ErrorCode.InvalidOp, 'Deletes must be positive.');
+      }
+    } else {
+      throw new TandemError(ErrorCode.InvalidOp, 'Unknown op component.');
+    }
+    if (bytes > MAX_OP_BYTES) {
+      throw new TandemError(ErrorCode.OpTooLarge, `An edit may be at most ${MAX_OP_BYTES / 1024} KB (P-OP-3).`);
+    }
+  }
+}
+
+/** [P-LIM-2] A file's text after an op is applied (`commit` middleware). */
+export function checkFileSnapshot(type: unknown, data: unknown): void {
+  if (type !== TEXT_TYPE_URI && type !== TEXT_TYPE_NAME) {
+    throw new TandemError(ErrorCode.UnknownType, 'Files must be text documents.');
+  }
+  if (typeof data !== 'string') throw new TandemError(ErrorCode.InvalidOp, 'File content must be text.');
+  // UTF-8 needs at most 3 bytes per UTF-16 unit, so short texts skip the O(n) byte count.
+  if (data.length * 3 > MAX_FILE_BYTES && Buffer.byteLength(data, 'utf8') > MAX_FILE_BYTES) {
+    throw new TandemError(ErrorCode.FileTooLarge, `A file may be at most ${MAX_FILE_BYTES / 1024 / 1024} MB (P-LIM-2).`);
+  }
+}
+
+const SelectionSchema = z.object({
+  anchor: z.number().int().min(0),
+  head: z.number().int().min(0),
+});
+
+const CursorPresenceSchema = z.strictObject({
+  clientId: z.string().max(64),
+  name: z.string().max(MAX_DISPLAY_NAME_LENGTH * 4),
+  color: z.string().regex(/^#[0-9a-fA-F]{6}$|^hsl\(\d{1,3}(\.\d+)?,? ?\d{1,3}(\.\d+)?%,? ?\d{1,3}(\.\d+)?%\)$/),
+  selections: z.array(SelectionSchema).min(1).max(MAX_PRESENCE_SELECTIONS),
+});
+
+export type CheckedPresence = z.infer<typeof CursorPresenceSchema>;
+
+/**
+ * [P-PRES-1][P-PRES-2] A presence value: null (gone) or a CursorPresence within size limits.
+ * Returns the value with identity fields overwritten by the server's record of who sent it
+ * (a client cannot impersonate a classmate).
+ */
+export function checkPresenceValue(
+  value: unknown,
+  identity: { clientId: string; displayName: string },
+): CheckedPresence | null {
+  if (value === null) return null;
+  const parsed = CursorPresenceSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new TandemError(ErrorCode.InvalidPresence, 'Presence must be {clientId, name, color, selections}.');
+  }
+  if (JSON.stringify(value).length > MAX_PRESENCE_BYTES) {
+    throw new TandemError(ErrorCode.InvalidPresence, 'Presence is too large.');
+  }
+  return { ...parsed.data, clientId: identity.clientId, name: identity.displayName };
+}

@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one place environment variables are read. `loadConfig` validates everything at boot and
+ * throws a ConfigError naming each bad variable, so a misconfigured container stops with a clear
+ * message instead of failing on the first request.
+ */
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes' || v === 'on');
+
+const originList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin)));
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Directory of the embedded SQLite store. Relative paths resolve against the working directory. */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** When set, MongoDB (sharedb-mongo) is the store instead of embedded SQLite. */
+  MONGODB_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    .optional(),
+  /** WARNING: NORMAL survives a process crash but may lose the last commits on power loss. */
+  SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+  /** Extra browser origins allowed to open a socket; the server's own origin is always allowed. */
+  ALLOWED_ORIGINS: originList.default([]),
+  /** Serve the Next.js UI from this process. Off only for socket/API-only test and bench runs. */
+  UI_ENABLED: bool.default(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Sustained ShareDB messages per second per socket before it is disconnected (P-LIM-4). */
+  SOCKET_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).max(100_000).optional(),
+  /** Save a milestone snapshot every N versions of a doc, so old versions load fast. */
+  MILESTONE_INTERVAL: z.coerce.number().int().min(10).max(100_000).default(500),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  dataDir: string;
+  mongodbUrl: string | undefined;
+  sqliteSynchronous: Env['SQLITE_SYNCHRONOUS'];
+  allowedOrigins: string[];
+  uiEnabled: boolean;
+  logLevel: Env['LOG_LEVEL'];
+  socketMessagesPerSecond: number | undefined;
+  milestoneInterval: number;
+  /** Repository root: where `.next/` and `package.json` live. */
+  rootDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validate `env` (process.env by default). Empty strings count as unset, as in most .env tooling. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') cleaned[key] = value;
+  }
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const rootDir = findRepositoryRoot(__dirname);
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    mongodbUrl: e.MONGODB_URL,
+    sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    uiEnabled: e.UI_ENABLED,
+    logLevel: e.LOG_LEVEL,
+    socketMessagesPerSecond: e.SOCKET_MESSAGES_PER_SECOND,
+    milestoneInterval: e.MILESTONE_INTERVAL,
+    rootDir,
+  };
+}
+
+/** The directory holding package.json: `server/` in tests, `dist/server/` when compiled. */
+function findRepositoryRoot(start: string): string {
+  let dir = start;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+  return dir;
+}

@@ -1,0 +1,43 @@
+import { Duplex } from 'node:stream';
+import type { Socket } from 'socket.io';
+import { SHAREDB_EVENT } from '../../lib/protocol';
+
+/**
+ * Presents one Socket.io socket as the object-mode Duplex that `backend.listen()` expects.
+ * Frames are JSON strings in both directions (P-TR-1); parsing and policing them is the caller's
+ * job (see socket-gate.ts), which pushes already-parsed messages with `deliver`.
+ */
+export class SocketIoJsonStream extends Duplex {
+  constructor(private readonly socket: Socket) {
+    super({ objectMode: true, allowHalfOpen: false });
+    socket.on('disconnect', () => {
+      this.push(null);
+      this.destroy();
+    });
+  }
+
+  /** Hand a parsed client message to ShareDB. */
+  deliver(message: object): void {
+    if (!this.destroyed) this.push(message);
+  }
+
+  override _read(): void {
+    // Socket.io has no pull-based flow control; messages are pushed as they arrive.
+  }
+
+  override _write(message: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    // A disconnected socket would buffer in socket.io forever; ShareDB resyncs on reconnect anyway.
+    if (this.socket.connected) this.socket.emit(SHAREDB_EVENT, JSON.stringify(message));
+    callback();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.socket.disconnect(true);
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error: Error | null) => void): void {
+    if (this.socket.connected) this.socket.disconnect(true);
+    callback(error);
+  }
+}

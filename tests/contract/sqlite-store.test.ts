@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openStore, SQLITE_FILE_NAME, StorageErrorCode, type SqliteStore } from '../../prisma-free-db';
+import { runStoreContract } from './store-contract';
+
+/** The storage contract against the embedded store, opened exactly as the server opens it. */
+
+const roots: string[] = [];
+
+function tempDataDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-sqlite-store-'));
+  roots.push(dir);
+  return path.join(dir, 'data'); // not created yet: openStore must create it
+}
+
+afterAll(() => {
+  for (const dir of roots) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SQLite store: storage contract', () => {
+  runStoreContract({
+    kind: 'sqlite',
+    async createLocation() {
+      const dataDir = tempDataDir();
+      return {
+        open: (options) => openStore({ dataDir, milestoneInterval: options?.milestoneInterval }),
+        dispose: async () => fs.rmSync(path.dirname(dataDir), { recursive: true, force: true }),
+      };
+    },
+  });
+});
+
+describe('SQLite store specifics', () => {
+  test('[SQ1] the file lives at ${dataDir}/tandem.sqlite and is in WAL journal mode', async () => {
+    const dataDir = tempDataDir();
+    const store = (await openStore({ dataDir })) as SqliteStore;
+    try {
+      expect(store.kind).toBe('sqlite');
+      expect(store.filename).toBe(path.join(dataDir, SQLITE_FILE_NAME));
+      expect(fs.existsSync(store.filename)).toBe(true);
+      expect(store.journalMode()).toBe('wal');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('[SQ2] synchronous FULL opens too; an unknown mode is refused', async () => {
+    const dataDir = tempDataDir();
+    const store = await openStore({ dataDir, sqliteSynchronous: 'FULL' });
+    await store.close();
+    await expect(openStore({ dataDir, sqliteSynchronous: 'OFF' as 'FULL' })).rejects.toMatchObject({
+      code: StorageErrorCode.InvalidArgument,
+    });
+  });
+
+  test('[SQ3] a file that is not a database fails to open with a clear error, not a crash', async () => {
+    const dataDir = tempDataDir();
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, SQLITE_FILE_NAME), 'this is not sqlite'.repeat(100));
+    await expect(openStore({ dataDir })).rejects.toMatchObject({ code: StorageErrorCode.OpenFailed });
+  });
+
+  test('[SQ4] reopening an existing file is idempotent (schema not recreated, data kept)', async () => {
+    const dataDir = tempDataDir();
+    for (let i = 0; i < 3; i++) {
+      const store = await openStore({ dataDir });
+      const op = { v: 0, create: { type: 'json0', data: { i } } };
+      const snapshot = { v: 1, type: 'json0', data: { i } };
+      const ok = await new Promise((resolve, reject) =>
+        store.db.commit('files', `doc${i}`, op, snapshot, null, (err: unknown, done: boolean) =>
+          err ? reject(err) : resolve(done),
+        ),
+      );
+      expect(ok).toBe(true);
+      const ids = await new Promise((resolve, reject) =>
+        store.db.queryPoll('files', {}, null, (err: unknown, found: string[]) => (err ? reject(err) : resolve(found))),
+      );
+      expect(ids).toEqual(Array.from({ length: i + 1 }, (_, n) => `doc${n}`));
+      await store.close();
+    }
+  });
+});

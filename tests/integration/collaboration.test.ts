@@ -1,0 +1,136 @@
+import type { Doc } from 'sharedb/lib/client';
+import { COLLECTIONS, fileDocId, type CursorPresence } from '../../lib/protocol';
+import type { TandemClient } from '../../lib/client/tandem-client';
+import { ServerProcess, api } from '../helpers/server-process';
+import { newClient, subscribeFile, waitFor, whenAcked } from '../helpers/clients';
+
+interface Workspace {
+  id: string;
+  name: string;
+  files: Array<{ id: string; name: string; language: string }>;
+}
+
+describe('collaboration through a real server process', () => {
+  let server: ServerProcess;
+  const clients: TandemClient[] = [];
+  const client = (name?: string) => {
+    const c = newClient(server.url, name);
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    server = await ServerProcess.start();
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  afterAll(async () => {
+    await server.dispose();
+  });
+
+  async function newWorkspace(content = ''): Promise<{ ws: Workspace; fileId: string }> {
+    const res = await api<Workspace>(server.url, 'POST', '/api/workspaces', {
+      name: 'Lab 1',
+      files: [{ name: 'main.py', content }],
+    });
+    expect(res.status).toBe(201);
+    return { ws: res.body, fileId: res.body.files[0]!.id };
+  }
+
+  test('GET /healthz and /readyz answer while the store is reachable', async () => {
+    expect((await api(server.url, 'GET', '/healthz')).status).toBe(200);
+    const ready = await api<{ status: string; store: string }>(server.url, 'GET', '/readyz');
+    expect(ready).toEqual({ status: 200, body: { status: 'ready', store: 'sqlite' } });
+  });
+
+  test('[P-DOC-3] two clients typing at once converge, with astral chars, combining marks and CJK intact', async () => {
+    const { ws, fileId } = await newWorkspace('print("hi")\n');
+    const a = await subscribeFile(client('Ada'), ws.id, fileId);
+    const b = await subscribeFile(client('Brian'), ws.id, fileId);
+    const pieces = ['😀', 'e\u0301', '漢字', '𝔘', '\n', 'x', '👩‍💻'];
+    for (let i = 0; i < 200; i++) {
+      const doc = i % 2 ? a : b;
+      const len = [...doc.data].length;
+      const at = (i * 7919) % (len + 1);
+      if (i % 5 === 4 && len > 2) doc.submitOp([Math.min(at, len - 1), { d: 1 }]);
+      else doc.submitOp(at === 0 ? [pieces[i % pieces.length]!] : [at, pieces[i % pieces.length]!]);
+    }
+    await Promise.all([whenAcked(a), whenAcked(b)]);
+    await waitFor(() => a.data === b.data && a.version === b.version, 'convergence');
+    const fresh = await subscribeFile(client('Check'), ws.id, fileId);
+    expect(fresh.data).toBe(a.data);
+    expect(a.data).toContain('😀');
+    expect(a.data).toContain('漢字');
+    // Code-point positions: no lone surrogate ever appears.
+    expect(a.data).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+  });
+
+  test('workspace file list: create, rename (language follows), delete, duplicates refused; subscribers see it live', async () => {
+    const { ws } = await newWorkspace();
+    const watcher = client('Watcher');
+    const wsDoc = watcher.connection.get(COLLECTIONS.workspaces, ws.id) as Doc<{ files: Record<string, { name: string; language: string }> }>;
+    await new Promise<void>((resolve, reject) => wsDoc.subscribe((e) => (e ? reject(e) : resolve())));
+    expect(Object.values(wsDoc.data.files).map((f) => f.name)).toEqual(['main.py']);
+
+    const created = await api<{ id: string; language: string }>(server.url, 'POST', `/api/workspaces/${ws.id}/files`, {
+      name: 'util.js',
+      content: 'a\r\nb\rc',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.language).toBe('javascript');
+    await waitFor(() => Object.keys(wsDoc.data.files).length === 2, 'live file list update');
+
+    // CRLF from a Windows paste is normalised once, at the edge.
+    const text = await subscribeFile(watcher, ws.id, created.body.id);
+    expect(text.data).toBe('a\nb\nc');
+
+    const dup = await api<{ error: { code: string } }>(server.url, 'POST', `/api/workspaces/${ws.id}/files`, { name: 'main.py' });
+    expect(dup.status).toBe(409);
+    expect(dup.body.error.code).toBe('ERR_TANDEM_CONFLICT');
+
+    const renamed = await api<{ name: string; language: string }>(
+      server.url,
+      'PATCH',
+      `/api/workspaces/${ws.id}/files/${created.body.id}`,
+      { name: 'util.ts' },
+    );
+    expect(renamed.body).toMatchObject({ name: 'util.ts', language: 'typescript' });
+    await waitFor(() => wsDoc.data.files[created.body.id]?.name === 'util.ts', 'live rename');
+
+    const del = await api(server.url, 'DELETE', `/api/workspaces/${ws.id}/files/${created.body.id}`);
+    expect(del.status).toBe(204);
+    await waitFor(() => !(created.body.id in wsDoc.data.files), 'live delete');
+    await waitFor(() => text.type === null, 'file doc deleted for subscribers');
+
+    const got = await api<Workspace>(server.url, 'GET', `/api/workspaces/${ws.id}`);
+    expect(got.body.files.map((f) => f.name)).toEqual(['main.py']);
+    expect((await api(server.url, 'GET', `/api/workspaces/doesNotExist1`)).status).toBe(404);
+  });
+
+  test('[P-PRES-1][P-PRES-4] presence carries the sender\'s real identity and disappears when the peer drops', async () => {
+    const { ws, fileId } = await newWorkspace('hello world');
+    const alice = client('Alice');
+    const bob = client('Bob');
+    await subscribeFile(alice, ws.id, fileId);
+    await subscribeFile(bob, ws.id, fileId);
+    const channelId = fileDocId(ws.id, fileId);
+    const seen = new Map<string, CursorPresence | null>();
+    const bobPresence = bob.connection.getDocPresence(COLLECTIONS.files, channelId);
+    bobPresence.on('receive', (id: string, value: CursorPresence | null) => seen.set(id, value));
+    await new Promise<void>((resolve, reject) => bobPresence.subscribe((e) => (e ? reject(e) : resolve())));
+
+    const alicePresence = alice.connection.getDocPresence(COLLECTIONS.files, channelId);
+    await new Promise<void>((resolve, reject) => alicePresence.subscribe((e) => (e ? reject(e) : resolve())));
+    const local = alicePresence.create('alice-cursor');
+    // Alice claims to be someone else; the server must not let her (P-PRES-1).
+    const spoof: CursorPresence = { clientId: 'someone-else', name: 'The Teacher', color: '#ff0000', selections: [{ anchor: 2, head: 5 }] };
+    await new Promise<void>((resolve, reject) => local.submit(spoof, (e) => (e ? reject(e) : resolve())));
+    await waitFor(() => seen.get('alice-cursor') != null, 'presence to arrive');
+    expect(seen.get('alice-cursor')).toMatchObject({ name: 'Alice', selections: [{ anchor: 2, head: 5 }] });
+    expect(seen.get('alice-cursor')!.clientId).not.toBe('someone-else');
+
+    alice.close();
+    await waitFor(() => seen.has('alice-cursor') && seen.get('alice-cursor') === null, 'presence cleanup after disconnect');
+  });
+});

@@ -1,0 +1,43 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { loadConfig, ConfigError } from '../../server/config';
+
+describe('config: one validated env module that fails fast', () => {
+  test('defaults give the embedded store on port 3000', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 3000, mongodbUrl: undefined, uiEnabled: true, sqliteSynchronous: 'NORMAL' });
+    expect(c.dataDir).toBe(path.resolve('./data'));
+  });
+
+  test('every bad variable is named in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', MONGODB_URL: 'http://x', UI_ENABLED: 'maybe', ALLOWED_ORIGINS: 'not a url' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const name of ['PORT', 'MONGODB_URL', 'UI_ENABLED', 'ALLOWED_ORIGINS']) expect(message).toContain(name);
+  });
+
+  test('allowed origins are normalised', () => {
+    expect(loadConfig({ ALLOWED_ORIGINS: 'https://a.edu/, http://b.edu:8080' }).allowedOrigins).toEqual([
+      'https://a.edu',
+      'http://b.edu:8080',
+    ]);
+  });
+
+  test('the process exits 78 with a clear message on bad env, before binding a port', () => {
+    const entry = path.resolve(__dirname, '..', '..', 'dist', 'server', 'index.js');
+    const result = spawnSync(process.execPath, [entry], {
+      env: { ...process.env, PORT: '-5', SQLITE_SYNCHRONOUS: 'sometimes' } as NodeJS.ProcessEnv,
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(result.status).toBe(78);
+    expect(result.stderr).toContain('Invalid configuration');
+    expect(result.stderr).toContain('PORT');
+    expect(result.stderr).toContain('SQLITE_SYNCHRONOUS');
+  });
+});
