@@ -1,4 +1,5 @@
 import { ErrorCode } from '../lib/protocol';
+import { StorageError, StorageErrorCode } from '../prisma-free-db';
 
 /**
  * A typed, client-safe error. `message` is written for the person at the keyboard; stacks and
@@ -45,6 +46,12 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
 /** Normalise anything thrown into a TandemError without leaking internals. */
 export function toTandemError(err: unknown): TandemError {
   if (err instanceof TandemError) return err;
+  if (err instanceof StorageError) {
+    // A store that is closed (shutting down) or unreachable is temporary: the client retries.
+    return err.code === StorageErrorCode.Closed || err.code === StorageErrorCode.Unreachable
+      ? new TandemError(ErrorCode.Unavailable, 'Storage is unavailable right now; your edits are kept and will be retried.')
+      : new TandemError(ErrorCode.Internal, 'Something went wrong on the server.');
+  }
   if (err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'string') {
     const code = (err as { code: string }).code;
     if ((Object.values(ErrorCode) as string[]).includes(code)) {

@@ -45,6 +45,10 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     collections: Object.values(COLLECTIONS),
   });
   logger.info({ store: store.kind }, 'store open');
+  // ShareDB never listens here; a failed milestone save costs history speed, not data.
+  (store.milestoneDb as unknown as NodeJS.EventEmitter).on('error', (err: unknown) =>
+    logger.warn({ err }, 'milestone snapshot save failed'),
+  );
   const collab = createCollabBackend({ store, logger });
   const service = new WorkspaceService(collab.connectAsServer('workspace-service'));
   let shuttingDown = false;

@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openStore, SQLITE_FILE_NAME, StorageErrorCode, type SqliteStore } from '../../prisma-free-db';
+import { openSqliteStore, openStore, SQLITE_FILE_NAME, StorageErrorCode, type SqliteStore } from '../../prisma-free-db';
 import { runStoreContract } from './store-contract';
 
 /** The storage contract against the embedded store, opened exactly as the server opens it. */
@@ -77,6 +78,40 @@ describe('SQLite store specifics', () => {
         store.db.queryPoll('files', {}, null, (err: unknown, found: string[]) => (err ? reject(err) : resolve(found))),
       );
       expect(ids).toEqual(Array.from({ length: i + 1 }, (_, n) => `doc${n}`));
+      await store.close();
+    }
+  });
+
+  test('[SQ5] every acknowledged commit survives SIGKILL of the writing process (WAL, synchronous=NORMAL)', async () => {
+    const filename = path.join(tempDataDir(), SQLITE_FILE_NAME);
+    const edits = 300;
+    const writer = path.join(__dirname, 'fixtures', 'sqlite-crash-writer.js');
+    const child = spawn(process.execPath, [writer, filename, `${edits}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+    );
+    expect({ code, signal, stderr }).toEqual({ code: null, signal: 'SIGKILL', stderr: '' });
+    const acked = Math.max(...[...stdout.matchAll(/^acked (\d+)$/gm)].map((m) => Number(m[1])));
+    expect(acked).toBe(edits + 1);
+    // The writer never closed: its commits are in a WAL that nobody checkpointed on shutdown.
+    expect(fs.existsSync(`${filename}-wal`)).toBe(true);
+
+    const store = openSqliteStore({ filename });
+    try {
+      const snapshot = await new Promise((resolve, reject) =>
+        store.db.getSnapshot('files', 'w:crash', null, null, (err, s) => (err ? reject(err) : resolve(s))),
+      );
+      const expected = Array.from({ length: edits }, (_, i) => `${(i + 1) % 10}`).join('');
+      expect(snapshot).toMatchObject({ v: acked, data: expected });
+      const ops = await new Promise((resolve, reject) =>
+        store.db.getOps('files', 'w:crash', 0, null, null, (err, o) => (err ? reject(err) : resolve(o))),
+      );
+      expect(ops).toHaveLength(acked);
+    } finally {
       await store.close();
     }
   });

@@ -165,6 +165,7 @@ describe('sync fuzz through the real server', () => {
   test.each(seeds)('seed %i converges', async (seed) => {
     try {
       const stats = await runSeed(server, seed);
+      console.log(`fuzz seed ${seed}: ${stats.ops} ops, ${stats.drops} connection drops, ${stats.versions} versions`);
       expect(stats.versions).toBeGreaterThan(1);
     } catch (err) {
       throw new Error(`fuzz seed ${seed} failed — replay with FUZZ_SEED=${seed} npx jest tests/fuzz\n${String(err)}`);

@@ -249,6 +249,22 @@ describe('bad input', () => {
     expect(many.error).toMatchObject({ code: 'ERR_TANDEM_INVALID_PRESENCE' });
   });
 
+  test('[P-PRES-4] presence published without subscribing to the channel is refused', async () => {
+    const r = await raw();
+    await r.request({ a: 'hs', id: null, protocol: 1, protocolMinor: 2 });
+    const reply = await r.request({
+      a: 'p',
+      ch: `files.${docId}`,
+      id: 'p9',
+      c: 'files',
+      d: docId,
+      v: 1,
+      pv: 1,
+      p: { clientId: 'x', name: 'x', color: '#112233', selections: [{ anchor: 0, head: 0 }] },
+    });
+    expect(reply.error).toMatchObject({ code: 'ERR_TANDEM_INVALID_PRESENCE' });
+  });
+
   test('[P-PRES-3] presence on a workspace channel is refused', async () => {
     const r = await raw();
     const reply = await r.request({ a: 'ps', ch: `workspaces.${wsId}`, seq: 1 });

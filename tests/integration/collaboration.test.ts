@@ -130,7 +130,9 @@ describe('collaboration through a real server process', () => {
     expect(seen.get('alice-cursor')).toMatchObject({ name: 'Alice', selections: [{ anchor: 2, head: 5 }] });
     expect(seen.get('alice-cursor')!.clientId).not.toBe('someone-else');
 
-    alice.close();
+    // The laptop lid closes: the transport dies without any goodbye from Alice's client.
+    alice.socket.io.reconnection(false);
+    alice.socket.io.engine.close();
     await waitFor(() => seen.has('alice-cursor') && seen.get('alice-cursor') === null, 'presence cleanup after disconnect');
   });
 });
