@@ -1,6 +1,6 @@
 'use client';
 
-import type { ConnectionState } from '../_lib/use-tandem-client';
+import type { ConnectionState } from '../_lib/use-session';
 
 function describe({ status, unsent }: ConnectionState): { label: string; detail: string } {
   const edits = `${unsent} unsent edit${unsent === 1 ? '' : 's'}`;

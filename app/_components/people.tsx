@@ -41,12 +41,13 @@ export function PeopleList({ people }: { people: PersonView[] }) {
   );
 }
 
-/** Compact avatars for the header; the full list is in the sidebar. */
+/** Compact avatars of the others, for the header; the full list is in the sidebar. */
 export function AvatarStack({ people, max = 5 }: { people: PersonView[]; max?: number }) {
+  if (people.length === 0) return null;
   const shown = people.slice(0, max);
   const more = people.length - shown.length;
   return (
-    <div className="avatar-stack" aria-label={`${people.length} ${people.length === 1 ? 'person' : 'people'} here`} role="img">
+    <div className="avatar-stack" aria-label={`${people.length} ${people.length === 1 ? 'other person' : 'others'} here`} role="img">
       {shown.map((p) => (
         <Avatar key={p.clientId} name={p.name} color={p.color} title={`${p.name}${p.self ? ' (you)' : ''}${p.fileName ? ` — ${p.fileName}` : ''}`} />
       ))}

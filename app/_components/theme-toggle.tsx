@@ -16,7 +16,9 @@ export function ThemeToggle() {
       title={`Switch to ${next} theme`}
       onClick={() => setTheme(next)}
     >
-      {theme === 'dark' ? <SunIcon /> : <MoonIcon />}
+      {/* Both icons render; CSS picks one from data-theme, so there is no flash before hydration. */}
+      <SunIcon className="theme-icon-sun" />
+      <MoonIcon className="theme-icon-moon" />
     </button>
   );
 }

@@ -1,5 +1,6 @@
 import type { Connection } from 'sharedb/lib/client';
-import type { Presence } from 'sharedb';
+
+type Presence = ReturnType<Connection['getPresence']>;
 import { COLLECTIONS, fileDocId, type CursorPresence } from '../../lib/protocol';
 
 /** One person somewhere in the workspace, for the "People" panel and the file tree's dots. */
@@ -10,6 +11,9 @@ export interface Peer {
   /** The file their cursor is in. */
   fileId: string;
 }
+
+/** What the workspace list needs of a peer; both CursorPresence and RemoteCursors' PeerSummary fit. */
+type EditorPeer = Pick<CursorPresence, 'clientId' | 'name' | 'color'>;
 
 type PresenceInternals = { _presences: Record<string, Presence | undefined> };
 
@@ -33,7 +37,7 @@ export class WorkspacePresence {
   private readonly remote = new Map<string, Map<string, CursorPresence>>();
   private files = new Set<string>();
   private editorFileId: string | null = null;
-  private editorPeers: CursorPresence[] = [];
+  private editorPeers: EditorPeer[] = [];
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private disposed = false;
   private readonly onState = (state: string) => {
@@ -73,8 +77,8 @@ export class WorkspacePresence {
     this.reconcile();
   }
 
-  /** The binding's view of peers in the open file (already transformed through ops). */
-  setEditorPeers(peers: CursorPresence[]): void {
+  /** The remote cursors' view of peers in the open file. */
+  setEditorPeers(peers: EditorPeer[]): void {
     this.editorPeers = peers;
     this.emit();
   }
@@ -89,12 +93,12 @@ export class WorkspacePresence {
   /** Everyone but us, one entry per person, with the file their latest cursor is in. */
   peers(): Peer[] {
     const byClient = new Map<string, Peer>();
-    const add = (fileId: string, p: CursorPresence) => {
+    const add = (fileId: string, p: EditorPeer) => {
       if (p.clientId === this.selfClientId || !this.files.has(fileId)) return;
       byClient.set(p.clientId, { clientId: p.clientId, name: p.name, color: p.color, fileId });
     };
     for (const [fileId, values] of this.remote) for (const p of values.values()) add(fileId, p);
-    // The open file wins: its presence is the freshest (transformed live by the binding).
+    // The open file wins: the editor's remote cursors hold the freshest view of it.
     if (this.editorFileId) for (const p of this.editorPeers) add(this.editorFileId, p);
     return [...byClient.values()].sort((a, b) => a.name.localeCompare(b.name) || a.clientId.localeCompare(b.clientId));
   }

@@ -60,8 +60,10 @@ export class ServerProcess {
     return this.exited;
   }
 
+  /** Kill the process and remove the data dir if this helper created it. */
   async dispose(): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) await this.kill();
+    if (!this.options.dataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   private spawn(port: number): Promise<void> {

@@ -66,6 +66,21 @@ describe('collaboration through a real server process', () => {
     expect(a.data).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
   });
 
+  test('[P-TR-6] a client stuck on HTTP long-polling (a proxy that breaks WebSocket) edits with a WebSocket peer', async () => {
+    const { ws, fileId } = await newWorkspace('x');
+    const polling = newClient(server.url, 'Proxy', { transports: ['polling'] });
+    clients.push(polling);
+    const a = await subscribeFile(polling, ws.id, fileId);
+    const b = await subscribeFile(client('Direct'), ws.id, fileId);
+    expect(polling.socket.io.engine.transport.name).toBe('polling');
+    for (let i = 0; i < 20; i++) {
+      a.submitOp([0, 'p']);
+      b.submitOp(['w']);
+    }
+    await Promise.all([whenAcked(a), whenAcked(b)]);
+    await waitFor(() => a.data === b.data && a.data.length === 41, 'polling and websocket clients to converge');
+  });
+
   test('workspace file list: create, rename (language follows), delete, duplicates refused; subscribers see it live', async () => {
     const { ws } = await newWorkspace();
     const watcher = client('Watcher');

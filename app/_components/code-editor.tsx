@@ -1,0 +1,257 @@
+'use client';
+
+import * as monaco from 'monaco-editor';
+import { useEffect, useRef, useState } from 'react';
+import type { Doc } from 'sharedb/lib/client';
+import { installUndoRedoKeybindings, MonacoBinding } from '../../lib/binding/monaco-binding';
+import { RemoteCursors } from '../../lib/binding/remote-cursors';
+import type { TandemClient } from '../../lib/client/tandem-client';
+import { COLLECTIONS, fileDocId } from '../../lib/protocol';
+import type { Theme } from '../_lib/theme';
+import type { WorkspacePresence } from '../_lib/workspace-presence';
+
+// Workers come from our own bundle (stack-facts §0 pitfall 6): never a CDN.
+self.MonacoEnvironment = {
+  getWorker(_workerId: string, label: string) {
+    switch (label) {
+      case 'typescript':
+      case 'javascript':
+        return new Worker(new URL('monaco-editor/languages/features/typescript/ts.worker.js', import.meta.url), { type: 'module' });
+      case 'json':
+        return new Worker(new URL('monaco-editor/languages/features/json/json.worker.js', import.meta.url), { type: 'module' });
+      case 'css':
+      case 'scss':
+      case 'less':
+        return new Worker(new URL('monaco-editor/languages/features/css/css.worker.js', import.meta.url), { type: 'module' });
+      case 'html':
+      case 'handlebars':
+      case 'razor':
+        return new Worker(new URL('monaco-editor/languages/features/html/html.worker.js', import.meta.url), { type: 'module' });
+      default:
+        return new Worker(new URL('monaco-editor/editor/editor.worker.js', import.meta.url), { type: 'module' });
+    }
+  },
+};
+
+// Editor colours match the page's surfaces (app/globals.css) so the editor does not look pasted in.
+monaco.editor.defineTheme('tandem-light', {
+  base: 'vs',
+  inherit: true,
+  rules: [],
+  colors: {
+    'editor.background': '#ffffff',
+    'editorLineNumber.foreground': '#a0a7b1',
+    'editorLineNumber.activeForeground': '#1b1f24',
+    'editor.lineHighlightBackground': '#f5f7fa',
+    'editor.lineHighlightBorder': '#00000000',
+    'editorIndentGuide.background1': '#eceff3',
+    'editorWidget.background': '#ffffff',
+    'editorWidget.border': '#e2e5ea',
+  },
+});
+monaco.editor.defineTheme('tandem-dark', {
+  base: 'vs-dark',
+  inherit: true,
+  rules: [],
+  colors: {
+    'editor.background': '#1c1f26',
+    'editorLineNumber.foreground': '#5b6270',
+    'editorLineNumber.activeForeground': '#d7dae0',
+    'editor.lineHighlightBackground': '#22262e',
+    'editor.lineHighlightBorder': '#00000000',
+    'editorIndentGuide.background1': '#2a2e37',
+    'editorWidget.background': '#22262e',
+    'editorWidget.border': '#2e333d',
+  },
+});
+
+const monacoTheme = (theme: Theme) => (theme === 'dark' ? 'tandem-dark' : 'tandem-light');
+
+export interface CodeEditorHandle {
+  /** The open file's text exactly as the editor holds it. */
+  getText(): string | null;
+  /** The text of another file, if this tab has it loaded. */
+  getDocText(fileId: string): string | null;
+}
+
+export interface CodeEditorProps {
+  client: TandemClient;
+  presence: WorkspacePresence;
+  workspaceId: string;
+  fileId: string;
+  fileName: string;
+  language: string;
+  theme: Theme;
+  self: { clientId: string; name: string; color: string };
+  onHandle: (handle: CodeEditorHandle | null) => void;
+  /** Something the person should know (an edit refused as too large, a rejected op). */
+  onNotice: (message: string) => void;
+}
+
+type FileState = { status: 'loading' } | { status: 'ready' } | { status: 'error'; message: string };
+
+/**
+ * One Monaco editor for the workspace; one model per open file, bound to that file's ShareDB doc.
+ * Docs stay subscribed once visited, so switching back is instant and edits made offline in a
+ * file you left are still sent when the connection returns.
+ */
+export default function CodeEditor(props: CodeEditorProps) {
+  const { client, presence, workspaceId, fileId, language, theme, self, onHandle, onNotice } = props;
+  const mountRef = useRef<HTMLDivElement>(null);
+  const [editor, setEditor] = useState<monaco.editor.IStandaloneCodeEditor | null>(null);
+  const [fileState, setFileState] = useState<FileState>({ status: 'loading' });
+  const docs = useRef(new Map<string, Doc>());
+  const viewStates = useRef(new Map<string, monaco.editor.ICodeEditorViewState | null>());
+  const modelRef = useRef<monaco.editor.ITextModel | null>(null);
+  const teardownRef = useRef<(() => void) | null>(null);
+  const themeRef = useRef(theme);
+  themeRef.current = theme;
+  const selfRef = useRef(self);
+  selfRef.current = self;
+  const noticeRef = useRef(onNotice);
+  noticeRef.current = onNotice;
+
+  useEffect(() => {
+    const mount = mountRef.current;
+    if (!mount) return;
+    const created = monaco.editor.create(mount, {
+      model: null,
+      theme: monacoTheme(themeRef.current),
+      automaticLayout: true,
+      fontFamily: "ui-monospace, 'SF Mono', 'Cascadia Code', 'JetBrains Mono', Menlo, Consolas, 'DejaVu Sans Mono', monospace",
+      fontSize: 14,
+      lineHeight: 22,
+      minimap: { enabled: false },
+      scrollBeyondLastLine: false,
+      padding: { top: 12, bottom: 12 },
+      renderLineHighlight: 'all',
+      smoothScrolling: true,
+      tabSize: 4,
+      fixedOverflowWidgets: true,
+      bracketPairColorization: { enabled: true },
+      ariaLabel: 'Code editor',
+    });
+    setEditor(created);
+    const openDocs = docs.current;
+    return () => {
+      // React cleans effects up in declaration order; unbind the file before the editor goes.
+      teardownRef.current?.();
+      created.dispose();
+      setEditor(null);
+      // destroy() waits until pending edits are acknowledged before unsubscribing.
+      for (const doc of openDocs.values()) doc.destroy();
+      openDocs.clear();
+    };
+  }, []);
+
+  useEffect(() => {
+    monaco.editor.setTheme(monacoTheme(theme));
+  }, [theme]);
+
+  // Open, bind and later unbind the current file.
+  useEffect(() => {
+    if (!editor) return;
+    const connection = client.connection;
+    const docId = fileDocId(workspaceId, fileId);
+    let doc = docs.current.get(fileId);
+    if (!doc) {
+      doc = connection.get(COLLECTIONS.files, docId);
+      doc.on('error', () => {});
+      docs.current.set(fileId, doc);
+    }
+    const fileDoc = doc;
+    let cancelled = false;
+    let binding: MonacoBinding | null = null;
+    let cursors: RemoteCursors | null = null;
+    let keys: monaco.IDisposable | null = null;
+    let model: monaco.editor.ITextModel | null = null;
+    setFileState({ status: 'loading' });
+
+    fileDoc.subscribe((err: unknown) => {
+      if (cancelled) return;
+      if (err) {
+        setFileState({ status: 'error', message: (err as { message?: string }).message ?? 'Could not open this file.' });
+        return;
+      }
+      if (!fileDoc.type) {
+        setFileState({ status: 'error', message: 'This file no longer exists.' });
+        return;
+      }
+      model = monaco.editor.createModel(fileDoc.data as string, language, monaco.Uri.from({ scheme: 'tandem', path: `/${fileId}/${props.fileName}` }));
+      model.setEOL(monaco.editor.EndOfLineSequence.LF);
+      model.updateOptions({ tabSize: language === 'javascript' || language === 'typescript' ? 2 : 4, insertSpaces: true });
+      modelRef.current = model;
+      editor.setModel(model);
+      const viewState = viewStates.current.get(fileId);
+      if (viewState) editor.restoreViewState(viewState);
+      binding = new MonacoBinding({
+        doc: fileDoc,
+        model,
+        editor,
+        onError: (notice) => noticeRef.current(notice.message),
+        // The workspace doc's op removes the file from the tree and moves us elsewhere.
+        onDeleted: () => {},
+      });
+      keys = installUndoRedoKeybindings(monaco, editor, binding);
+      // Hand the presence channel over from the workspace tracker before RemoteCursors claims it.
+      presence.setEditorFile(fileId);
+      cursors = new RemoteCursors({
+        connection,
+        doc: fileDoc,
+        model,
+        editor,
+        self: selfRef.current,
+        file: fileId,
+        offsets: binding,
+        onPeersChange: (peers) => presence.setEditorPeers(peers),
+        onError: () => {},
+      });
+      setFileState({ status: 'ready' });
+      editor.focus();
+    });
+
+    // Idempotent: runs on file switch, or first thing when the editor itself is torn down.
+    const teardown = () => {
+      if (cancelled) return;
+      cancelled = true;
+      if (model) viewStates.current.set(fileId, editor.saveViewState());
+      cursors?.destroy();
+      keys?.dispose();
+      binding?.destroy();
+      presence.setEditorFile(null);
+      editor.setModel(null);
+      model?.dispose();
+      if (modelRef.current === model) modelRef.current = null;
+    };
+    teardownRef.current = teardown;
+    return teardown;
+    // The language and name of an open file change through the effect below, not by reopening.
+  }, [editor, client, presence, workspaceId, fileId]);
+
+  useEffect(() => {
+    if (modelRef.current && fileState.status === 'ready') monaco.editor.setModelLanguage(modelRef.current, language);
+  }, [language, fileState]);
+
+  useEffect(() => {
+    onHandle({
+      getText: () => modelRef.current?.getValue() ?? null,
+      getDocText: (id) => {
+        const doc = client.connection.collections[COLLECTIONS.files]?.[fileDocId(workspaceId, id)];
+        return doc && typeof doc.data === 'string' ? doc.data : null;
+      },
+    });
+    return () => onHandle(null);
+  }, [client, workspaceId, onHandle]);
+
+  return (
+    <>
+      <div ref={mountRef} className="editor-mount" data-testid="editor" data-file-id={fileId} data-state={fileState.status} />
+      {fileState.status === 'error' && (
+        <div className="editor-placeholder" role="alert" style={{ position: 'absolute', inset: 0, background: 'var(--surface)' }}>
+          <h2>Can’t open this file</h2>
+          <p>{fileState.message}</p>
+        </div>
+      )}
+    </>
+  );
+}
