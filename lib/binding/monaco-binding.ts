@@ -117,6 +117,8 @@ export class MonacoBinding {
   private applying = 0;
   /** The model was edited while the doc could not take ops; it is reset from the doc on resume. */
   private modelDirty = false;
+  /** A reset of the model from the doc is scheduled (see `scheduleReset`). */
+  private resetQueued = false;
   private deletedNoticeSent = false;
 
   constructor(options: MonacoBindingOptions) {
@@ -323,7 +325,8 @@ export class MonacoBinding {
 
   private handleModelChange(e: ContentChangedEventLike): void {
     if (this.applying > 0 || this.state === 'destroyed') return;
-    if (this.state !== 'active') {
+    if (this.state !== 'active' || this.resetQueued) {
+      // Not syncing, or the model is about to be reset from the doc: this edit cannot be sent.
       this.modelDirty = true;
       return;
     }
@@ -338,8 +341,23 @@ export class MonacoBinding {
     if (edits.length > 0 && !this.submitLocal(before, edits)) return;
     if (normalized || this.model.getEOL() !== '\n' || this.model.getValueLength() !== (this.docText() ?? '').length) {
       // The model holds text the doc does not (CR, a lone surrogate, an unexpected event): show the doc.
-      this.resetModelFromDoc();
+      this.scheduleReset();
     }
+  }
+
+  /**
+   * Resets the model from the doc right after the current content event, never inside it:
+   * Monaco delivers an event raised during another event's delivery only after every remaining
+   * listener got the first one, by then describing text the model no longer has.
+   */
+  private scheduleReset(): void {
+    this.modelDirty = true;
+    if (this.resetQueued) return;
+    this.resetQueued = true;
+    queueMicrotask(() => {
+      this.resetQueued = false;
+      if (this.state === 'active' && this.modelDirty) this.resetModelFromDoc();
+    });
   }
 
   /**
@@ -383,7 +401,7 @@ export class MonacoBinding {
     const bytesAfter = this.bytes + this.bytesDeltaFromText(before, edits);
     const refusal = this.sizeProblem(bytesAfter, wire);
     if (refusal) {
-      this.resetModelFromDoc();
+      this.scheduleReset();
       this.onError?.(refusal);
       return false;
     }
@@ -441,7 +459,7 @@ export class MonacoBinding {
   // ── undo / redo ────────────────────────────────────────────────────────────────────────────
 
   private runHistory(take: (doc: string, accept: (op: TextOp) => boolean) => TextOp | null): boolean {
-    if (this.state !== 'active' || this.modelDirty) return false;
+    if (this.state !== 'active' || this.modelDirty || this.resetQueued) return false;
     const before = this.docText();
     if (before === null) return false;
     const refused: BindingErrorNotice[] = [];

@@ -73,7 +73,8 @@ export function applyUtf16Edits(text: string, edits: readonly Utf16Edit[]): stri
 
 /**
  * The smallest single edit that turns `before` into `after` (common prefix and suffix removed),
- * or null if they are equal. Never cuts a surrogate pair in half.
+ * or null if they are equal. Never cuts a surrogate pair in half, and never starts or ends right
+ * after a high surrogate, where Monaco would widen the range.
  */
 export function diffToEdit(before: string, after: string): Utf16Edit | null {
   if (before === after) return null;
@@ -89,7 +90,8 @@ export function diffToEdit(before: string, after: string): Utf16Edit | null {
   ) {
     suffix++;
   }
-  if (suffix > 0 && isLowSurrogate(before.charCodeAt(before.length - suffix))) suffix--;
+  // Monaco widens a range that ends right after a high surrogate (even a lone one), so never end there.
+  if (suffix > 0 && isHighSurrogate(before.charCodeAt(before.length - suffix - 1))) suffix--;
   return {
     offset: prefix,
     length: before.length - suffix - prefix,

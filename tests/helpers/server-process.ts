@@ -5,6 +5,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ENTRY = path.join(ROOT, 'dist', 'server', 'index.js');
+const NEXT_BUILD_ID = path.join(ROOT, '.next', 'BUILD_ID');
 
 export interface ServerOptions {
   /** Reuse a data dir (restart tests); a fresh temp dir otherwise. */
@@ -12,6 +13,8 @@ export interface ServerOptions {
   /** Bind this port; 0 (random) by default. Restarts reuse the first port so clients reconnect. */
   port?: number;
   env?: Record<string, string>;
+  /** Serve the Next.js UI too (e2e tests); needs `npm run build:ui` to have run. */
+  ui?: boolean;
 }
 
 /**
@@ -32,6 +35,9 @@ export class ServerProcess {
   static async start(options: ServerOptions = {}): Promise<ServerProcess> {
     if (!fs.existsSync(ENTRY)) {
       throw new Error(`${ENTRY} is missing: run \`npm run build:server\` (npm test does it for you).`);
+    }
+    if (options.ui && !fs.existsSync(NEXT_BUILD_ID)) {
+      throw new Error('.next/BUILD_ID is missing: the UI is not built. Run `npm run build:ui` (npm test does it for you).');
     }
     const server = new ServerProcess(options);
     await server.spawn(options.port ?? 0);
@@ -73,16 +79,19 @@ export class ServerProcess {
       PORT: String(port),
       HOST: '127.0.0.1',
       DATA_DIR: this.dataDir,
-      UI_ENABLED: '0',
+      UI_ENABLED: this.options.ui ? '1' : '0',
+      NEXT_TELEMETRY_DISABLED: '1',
       LOG_LEVEL: 'info',
       ...this.options.env,
     };
-    const child = spawn(process.execPath, [ENTRY], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [ENTRY], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     return new Promise((resolve, reject) => {
       let buffer = '';
-      const timer = setTimeout(() => fail(new Error('server did not start within 20 s')), 20_000);
+      // Next's prepare() on a busy 2-core machine can take a while.
+      const startTimeoutMs = this.options.ui ? 60_000 : 20_000;
+      const timer = setTimeout(() => fail(new Error(`server did not start within ${startTimeoutMs} ms`)), startTimeoutMs);
       const fail = (err: Error) => {
         clearTimeout(timer);
         reject(new Error(`${err.message}\n--- server output ---\n${this.logs.join('\n')}`));
