@@ -153,7 +153,7 @@ function parseOptions(argv: string[]): Options {
         '  --rooms 50 --editors 10 --cps 5     workload (rooms × editors × chars/s); --rooms 0 skips the load run',
         '  --duration 30 --warmup 5           measured seconds, after warmup seconds',
         '  --target both|tandem|raw           servers to run against (same workload for each)',
-        '  --rounds 1                         load runs per target, alternating targets; the table shows the median-p99 round',
+        '  --rounds 1                         load runs per target, alternating targets; the table shows the least disturbed round',
         '  --wait-quiet 180                   before each run wait up to N s for the machine to be idle (0: do not wait)',
         '  --idle 5000 --idle-per-doc 10      idle-connection run (0 skips it); connections per doc',
         '  --workers 2 --idle-workers 4       load-generator processes',
@@ -515,12 +515,16 @@ async function runIdle(target: Target, options: Options): Promise<IdleRun> {
   }
 }
 
-/** Per target, the round whose p99 is the median (a whole real run, not a mix of rounds). */
-function medianRounds(runs: LoadRun[]): Partial<Record<Target, LoadRun>> {
+/**
+ * Per target, the round least disturbed by other jobs on the machine (lowest "other processes
+ * CPU"). Chosen by the disturbance, never by the result; every round is in the JSON and the
+ * rounds table.
+ */
+function leastDisturbedRounds(runs: LoadRun[]): Partial<Record<Target, LoadRun>> {
   const picked: Partial<Record<Target, LoadRun>> = {};
   for (const target of ['tandem', 'raw'] as const) {
-    const mine = runs.filter((r) => r.target === target).sort((a, b) => a.latency.p99Ms - b.latency.p99Ms);
-    if (mine.length) picked[target] = mine[Math.floor((mine.length - 1) / 2)];
+    const mine = runs.filter((r) => r.target === target).sort((a, b) => a.otherProcessesCpuPct - b.otherProcessesCpuPct);
+    if (mine.length) picked[target] = mine[0];
   }
   return picked;
 }
@@ -600,10 +604,18 @@ function evaluateGoals(
     });
   }
   if (tandem && raw) {
+    // Per keystroke alone would flatter the slower server: once a server falls behind, ShareDB
+    // clients compose queued keystrokes into fewer ops, so each commit carries more keystrokes.
+    // The server's cost per op it commits and acks is compared too, and both must hold.
+    const perKeystroke = ratio(tandem.server.cpuMsPerAckedOp, raw.server.cpuMsPerAckedOp);
+    const perCommit = ratio(tandem.server.cpuMsPerCommit, raw.server.cpuMsPerCommit);
     goals.push({
-      goal: 'server CPU per acked op ≤ raw in-memory ShareDB',
-      met: tandem.server.cpuMsPerAckedOp <= raw.server.cpuMsPerAckedOp,
-      detail: `${fmt(tandem.server.cpuMsPerAckedOp, 3)} vs ${fmt(raw.server.cpuMsPerAckedOp, 3)} CPU-ms/op (×${fmt(ratio(tandem.server.cpuMsPerAckedOp, raw.server.cpuMsPerAckedOp), 2)})`,
+      goal: 'server CPU per acked op ≤ raw in-memory ShareDB (per keystroke and per committed op)',
+      met: perKeystroke <= 1 && perCommit <= 1,
+      detail:
+        `per keystroke ${fmt(tandem.server.cpuMsPerAckedOp, 3)} vs ${fmt(raw.server.cpuMsPerAckedOp, 3)} ms (×${fmt(perKeystroke, 2)}); ` +
+        `per committed op ${fmt(tandem.server.cpuMsPerCommit, 3)} vs ${fmt(raw.server.cpuMsPerCommit, 3)} ms (×${fmt(perCommit, 2)}); ` +
+        `keystrokes per commit ${fmt(tandem.ackedOpsPerSec / tandem.commitsPerSec, 2)} vs ${fmt(raw.ackedOpsPerSec / raw.commitsPerSec, 2)}`,
     });
   }
   if (idle.tandem) {
@@ -634,6 +646,7 @@ function loadTable(load: Partial<Record<Target, LoadRun>>): string {
   add('keystroke→ack p99 (ms)', (x) => x.ack.p99Ms, 2);
   add('acked ops/s', (x) => x.ackedOpsPerSec);
   add('server commits/s', (x) => x.commitsPerSec);
+  add('keystrokes per commit', (x) => x.ackedOpsPerSec / x.commitsPerSec, 2);
   add('server CPU % (100 = 1 core)', (x) => x.server.cpuPct);
   add('server CPU-ms per acked op', (x) => x.server.cpuMsPerAckedOp, 3);
   add('server CPU-ms per commit', (x) => x.server.cpuMsPerCommit, 3);
@@ -733,7 +746,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  const load = medianRounds(rounds);
+  const load = leastDisturbedRounds(rounds);
   if (options.idle > 0) {
     for (const target of options.targets) {
       await waitForQuietMachine(options.waitQuietS);
@@ -758,6 +771,7 @@ async function main(): Promise<void> {
               ackedOpsPerSec: ratio(load.tandem.ackedOpsPerSec, load.raw.ackedOpsPerSec),
               serverCpuPct: ratio(load.tandem.server.cpuPct, load.raw.server.cpuPct),
               cpuMsPerAckedOp: ratio(load.tandem.server.cpuMsPerAckedOp, load.raw.server.cpuMsPerAckedOp),
+              cpuMsPerCommit: ratio(load.tandem.server.cpuMsPerCommit, load.raw.server.cpuMsPerCommit),
               rssEnd: ratio(load.tandem.server.rssKbEnd, load.raw.server.rssKbEnd),
             }
           : null,
@@ -777,7 +791,7 @@ async function main(): Promise<void> {
       `\nLOAD ${options.rooms} rooms × ${options.editors} editors × ${options.cps} chars/s, ${options.durationS} s measured after ${options.warmupS} s warmup (seed ${options.seed})`,
     );
     console.log(loadTable(load));
-    if (options.rounds > 1) console.log(`\nrounds (the table above shows each target's median-p99 round):\n${roundsTable(rounds)}`);
+    if (options.rounds > 1) console.log(`\nrounds (the table above shows each target's least disturbed round: lowest "other CPU %"):\n${roundsTable(rounds)}`);
     for (const run of Object.values(load)) {
       for (const problem of run.roomProblems) console.log(`  ${run.target} room ${problem.docId}: ${problem.problem}`);
       if (run.firstAckError) console.log(`  ${run.target} first ack error: ${run.firstAckError}`);

@@ -138,6 +138,12 @@ export interface DecorationsCollectionLike {
   clear(): void;
 }
 
+/**
+ * The `source` of selection changes the binding makes when it moves carets through a peer's op.
+ * Such changes are not the user's: they do not break undo groups and are not re-published.
+ */
+export const BINDING_SELECTION_SOURCE = 'tandem.binding';
+
 /** Monaco `ScrollType.Immediate`. */
 export const SCROLL_IMMEDIATE = 1;
 

@@ -6,6 +6,7 @@ import { CodePointIndex, replaceLoneSurrogates, utf8ByteLength, type Utf16Edit }
 import type { TextOp } from '../text/text-type';
 import { transformSelection, type CodePointSelection } from '../text/transform-position';
 import {
+  BINDING_SELECTION_SOURCE,
   CursorChangeReason,
   EOL_LF,
   SCROLL_IMMEDIATE,
@@ -27,6 +28,7 @@ import {
 } from './text-ops';
 
 export { installUndoRedoKeybindings, type MonacoKeyCodes, type UndoRedoTarget } from './undo-keybindings';
+export { BINDING_SELECTION_SOURCE } from './editor-port';
 
 /** Why the binding refused or lost a local edit. `code` is an ErrorCode or a ShareDB `ERR_*` code. */
 export interface BindingErrorNotice {
@@ -74,8 +76,6 @@ type BindingState = 'active' | 'waiting' | 'destroyed';
 
 let bindingCount = 0;
 
-/** Cursor-change source the binding uses for selections it restores; such changes never break undo groups. */
-export const BINDING_SELECTION_SOURCE = 'tandem.binding';
 
 /**
  * Binds one ShareDB text doc to one Monaco model (and, optionally, the editor showing it).
@@ -133,6 +133,8 @@ export class MonacoBinding {
     this.maxOpBytes = options.maxOpBytes ?? MAX_OP_BYTES;
     this.undoManager = new LocalUndoManager(options.undo);
 
+    // Tandem text is LF-only (P-DOC-3); an LF model also keeps Monaco from writing CRs into edits.
+    if (this.model.getEOL() !== '\n') this.withoutEcho(() => this.model.setEOL(EOL_LF));
     this.disposables.push(this.model.onDidChangeContent((e) => this.handleModelChange(e)));
     this.disposables.push(this.model.onWillDispose(() => this.destroy()));
     if (this.editor) {
@@ -463,12 +465,19 @@ export class MonacoBinding {
     const before = this.docText();
     if (before === null) return false;
     const refused: BindingErrorNotice[] = [];
-    const op = take(before, (candidate) => {
-      const edits = opToEdits(candidate, this.index);
-      const problem = this.sizeProblem(this.bytes + this.bytesDeltaFromText(before, edits), stripDeletedText(candidate));
-      if (problem) refused.push(problem);
-      return problem === null;
-    });
+    let op: TextOp | null;
+    try {
+      op = take(before, (candidate) => {
+        const edits = opToEdits(candidate, this.index);
+        const problem = this.sizeProblem(this.bytes + this.bytesDeltaFromText(before, edits), stripDeletedText(candidate));
+        if (problem) refused.push(problem);
+        return problem === null;
+      });
+    } catch {
+      // A history op that no longer fits the document would be a bug; losing history beats corrupting text.
+      this.undoManager.clear();
+      return false;
+    }
     if (refused[0]) this.onError?.(refused[0]);
     if (!op) return false;
     this.submit(stripDeletedText(op));

@@ -3,13 +3,14 @@ import { MAX_DISPLAY_NAME_LENGTH, MAX_PRESENCE_SELECTIONS } from '../limits';
 import type { CursorPresence } from '../protocol';
 import { CodePointIndex } from '../text/offsets';
 import type { CodePointSelection } from '../text/transform-position';
-import type {
-  CodeEditorPort,
-  DecorationLike,
-  DecorationsCollectionLike,
-  Disposable,
-  PositionLike,
-  TextModelPort,
+import {
+  BINDING_SELECTION_SOURCE,
+  type CodeEditorPort,
+  type DecorationLike,
+  type DecorationsCollectionLike,
+  type Disposable,
+  type PositionLike,
+  type TextModelPort,
 } from './editor-port';
 
 /**
@@ -160,8 +161,17 @@ export class RemoteCursors {
     this.local.on('error', this.handleError);
     options.connection.on('state', this.handleConnectionState);
     this.decorations = options.editor.createDecorationsCollection();
-    this.disposables.push(options.editor.onDidChangeCursorSelection(() => this.schedulePublish()));
+    this.disposables.push(
+      options.editor.onDidChangeCursorSelection((e) => {
+        // Carets the binding moved through a peer's op: ShareDB moves my published value through
+        // the same op with the same rule, so peers already see this; re-sending is pure traffic.
+        if (e.source !== BINDING_SELECTION_SOURCE) this.schedulePublish();
+      }),
+    );
     this.disposables.push(options.model.onDidChangeContent(() => this.schedulePublish()));
+    // ShareDB resets my presence to null when the doc reloads or is re-created; announce again.
+    options.doc.on('load', this.handleDocReset);
+    options.doc.on('create', this.handleDocReset);
     // Peers who are already here re-send their presence when our subscription reaches the server.
     this.schedulePublish();
   }
@@ -189,6 +199,8 @@ export class RemoteCursors {
     this.publishTimer = null;
     for (const d of this.disposables.splice(0)) d.dispose();
     this.options.connection.removeListener('state', this.handleConnectionState);
+    this.options.doc.removeListener('load', this.handleDocReset);
+    this.options.doc.removeListener('create', this.handleDocReset);
     this.presence.removeListener('receive', this.handleReceive);
     this.decorations.clear();
     for (const peer of this.peerMap.values()) removeStyle(labelStyleId(peer.presenceId));
@@ -265,6 +277,10 @@ export class RemoteCursors {
     this.peerMap.clear();
     this.queueRender();
     this.emitPeers();
+  };
+
+  private readonly handleDocReset = (): void => {
+    this.schedulePublish();
   };
 
   private readonly handleError = (error: unknown): void => {

@@ -136,6 +136,14 @@ export class CodePointIndex {
     return this.length - this.starts.length;
   }
 
+  /**
+   * True if the text ends with half a surrogate pair. ot-text-unicode's own counting reads past
+   * the end of such a text, so exact agreement with it is only promised when this is false.
+   */
+  get endsMidCharacter(): boolean {
+    return this.starts.length > 0 && this.starts[this.starts.length - 1] === this.length - 1;
+  }
+
   /** Code-point position of a UTF-16 offset (clamped; an offset inside a pair maps to the pair). */
   toCodePoint(offset: number): number {
     const u = clamp(Math.floor(offset), 0, this.length);

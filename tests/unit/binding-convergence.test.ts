@@ -103,7 +103,7 @@ describe('binding convergence (seeded fuzz)', () => {
   test('[P-DOC-3][P-OP-4] three tabs editing concurrently converge to the server snapshot, with every model equal to its doc throughout', async () => {
     await fc.assert(
       fc.asyncProperty(trickyText(20), fc.array(action, { minLength: 1, maxLength: 60 }), run),
-      propertyConfig(60, { interruptAfterTimeLimit: 120_000 }),
+      propertyConfig(150, { interruptAfterTimeLimit: 150_000 }),
     );
   }, 180_000);
 });

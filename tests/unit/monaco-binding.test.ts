@@ -4,11 +4,11 @@
  * monaco-parity.test.ts).
  */
 import type ShareDB from 'sharedb';
-import { installUndoRedoKeybindings } from '../../lib/binding/monaco-binding';
+import { installUndoRedoKeybindings, MonacoBinding } from '../../lib/binding/monaco-binding';
 import { MAX_FILE_BYTES, MAX_OP_BYTES } from '../../lib/limits';
 import { COLLECTIONS, ErrorCode, TEXT_TYPE_URI } from '../../lib/protocol';
 import type { TextOp } from '../../lib/text/text-type';
-import { HeadlessTextModel, KeyCode } from '../helpers/text-model';
+import { HeadlessEditor, HeadlessTextModel, KeyCode } from '../helpers/text-model';
 import { expectInSync, openPeer, type Peer } from './support/peers';
 import { connect, createBackend, createFile, openFile, serverSnapshot, settle, ticks } from './support/sharedb-harness';
 
@@ -411,7 +411,6 @@ describe('MonacoBinding: doc lifecycle', () => {
     doc.on('error', () => undefined);
     await new Promise<void>((resolve) => doc.subscribe(() => resolve()));
     const model = new HeadlessTextModel('');
-    const { MonacoBinding } = await import('../../lib/binding/monaco-binding');
     const binding = new MonacoBinding({ doc, model });
     expect(binding.isActive).toBe(false);
     await createFile(backend, FILE, 'created later');
@@ -427,13 +426,9 @@ describe('MonacoBinding: doc lifecycle', () => {
     const doc = await openFile(connection, FILE);
     const events = ['op', 'load', 'create', 'del', 'destroy'] as const;
     const before = events.map((e) => doc.listenerCount(e));
-    const a = await (async () => {
-      const { MonacoBinding } = await import('../../lib/binding/monaco-binding');
-      const { HeadlessEditor } = await import('../helpers/text-model');
-      const model = new HeadlessTextModel('abc');
-      const editor = new HeadlessEditor(model);
-      return { model, editor, binding: new MonacoBinding({ doc, model, editor }) };
-    })();
+    const model = new HeadlessTextModel('abc');
+    const editor = new HeadlessEditor(model);
+    const a = { model, editor, binding: new MonacoBinding({ doc, model, editor }) };
     expect(a.model.contentListenerCount).toBeGreaterThan(1);
     a.binding.destroy();
     a.binding.destroy();

@@ -78,3 +78,40 @@ describe('textType [P-DOC-3][P-PRES-1]', () => {
     );
   });
 });
+
+describe('textType.apply (indexed, for large docs)', () => {
+  const PAD = 'x'.repeat(20_000);
+  const piece = fc.array(fc.constantFrom('a', '😀', '世', '\n', 'e\u0301', '𝔘', '\uD800', '\uDC00'), { maxLength: 12 }).map((p) => p.join(''));
+  /** An op drawn at random, possibly invalid (too long), in code points. */
+  const randomOp = fc
+    .array(fc.tuple(fc.constantFrom('skip', 'insert', 'delete'), fc.integer({ min: 1, max: 25_000 }), fc.string({ minLength: 1, maxLength: 4 })), { minLength: 1, maxLength: 6 })
+    .map((steps) => textType.normalize(steps.map(([kind, n, t]) => (kind === 'skip' ? n : kind === 'insert' ? t : { d: n }))));
+
+  const outcome = (fn: () => string): string => {
+    try {
+      return `ok:${fn()}`;
+    } catch (e) {
+      return `error:${(e as Error).message}`;
+    }
+  };
+
+  test('gives exactly the results and errors of ot-text-unicode, op after op, across interleaved docs', () => {
+    fc.assert(
+      fc.property(piece, piece, fc.array(fc.tuple(fc.boolean(), randomOp), { minLength: 1, maxLength: 12 }), (head, tail, ops) => {
+        const docs = [head + PAD + tail, tail + PAD + head + PAD];
+        const reference = [...docs];
+        for (const [which, op] of ops) {
+          const i = which ? 1 : 0;
+          const fast = outcome(() => textType.apply(docs[i] as string, op));
+          const slow = outcome(() => otText.type.apply(reference[i] as string, op));
+          expect(fast).toBe(slow);
+          if (slow.startsWith('ok:')) {
+            docs[i] = fast.slice(3);
+            reference[i] = slow.slice(3);
+          }
+        }
+      }),
+      propertyConfig(300),
+    );
+  });
+});
