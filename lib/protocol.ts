@@ -88,6 +88,24 @@ export interface CursorPresence {
   selections: Array<{ anchor: number; head: number }>;
 }
 
+/**
+ * The value each client publishes on its workspace's people channel: who is here and which file
+ * they have open, for the people list and the file tree (P-PRES-5).
+ */
+export interface PeoplePresence {
+  clientId: string;
+  name: string;
+  color: string;
+  /** The open file, or null when none is open. */
+  fileId: string | null;
+}
+
+/** Presence channel listing who is in a workspace (plain presence, no doc) (P-PRES-5). */
+export function peopleChannel(workspaceId: string): string {
+  return `${PEOPLE_CHANNEL_PREFIX}${workspaceId}`;
+}
+export const PEOPLE_CHANNEL_PREFIX = 'people.';
+
 /** Doc id of a file: workspace id, a colon, then file id (P-DOC-2). */
 export function fileDocId(workspaceId: string, fileId: string): string {
   return `${workspaceId}:${fileId}`;

@@ -193,8 +193,7 @@ export default function CodeEditor(props: CodeEditorProps) {
         onDeleted: () => {},
       });
       keys = installUndoRedoKeybindings(monaco, editor, binding);
-      // Hand the presence channel over from the workspace tracker before RemoteCursors claims it.
-      presence.setEditorFile(fileId);
+      presence.setOpenFile(fileId);
       cursors = new RemoteCursors({
         connection,
         doc: fileDoc,
@@ -203,7 +202,6 @@ export default function CodeEditor(props: CodeEditorProps) {
         self: selfRef.current,
         file: fileId,
         offsets: binding,
-        onPeersChange: (peers) => presence.setEditorPeers(peers),
         onError: () => {},
       });
       setFileState({ status: 'ready' });
@@ -218,7 +216,7 @@ export default function CodeEditor(props: CodeEditorProps) {
       cursors?.destroy();
       keys?.dispose();
       binding?.destroy();
-      presence.setEditorFile(null);
+      presence.setOpenFile(null);
       editor.setModel(null);
       model?.dispose();
       if (modelRef.current === model) modelRef.current = null;

@@ -118,7 +118,7 @@ export default function WorkspaceApp({ workspaceId }: { workspaceId: string }) {
 
   const peerColors = useMemo(() => {
     const map = new Map<string, string[]>();
-    for (const p of peers) map.set(p.fileId, [...(map.get(p.fileId) ?? []), p.color]);
+    for (const p of peers) if (p.fileId) map.set(p.fileId, [...(map.get(p.fileId) ?? []), p.color]);
     return map;
   }, [peers]);
 

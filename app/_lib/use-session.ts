@@ -2,6 +2,7 @@
 
 import { useEffect, useState } from 'react';
 import { TandemClient, type ConnectionStatus } from '../../lib/client/tandem-client';
+import { colorForClient } from '../../lib/binding/remote-cursors';
 import { WorkspacePresence, type Peer } from './workspace-presence';
 
 /** How often the indicator re-reads the unsent-edit count; cheap (a walk over open docs). */
@@ -20,8 +21,7 @@ export interface Session {
 /**
  * One TandemClient per identity and workspace. A name change means a new handshake (the server
  * stamps names from it, P-PRES-1), so the session is replaced; callers only rename when nothing
- * is unsent. The presence tracker exists before any editor binds, so the open file's channel is
- * never claimed twice.
+ * is unsent.
  */
 export function useSession(
   identity: { clientId: string; displayName: string | null },
@@ -33,7 +33,8 @@ export function useSession(
   useEffect(() => {
     if (!displayName) return;
     const client = new TandemClient({ clientId, displayName });
-    const presence = new WorkspacePresence(client.connection, workspaceId, clientId, setPeers);
+    const self = { clientId, name: displayName, color: colorForClient(clientId) };
+    const presence = new WorkspacePresence(client.connection, workspaceId, self, setPeers);
     const created = { id: ++sessionCount, client, presence };
     setSession(created);
     return () => {

@@ -127,14 +127,14 @@ export function createCollabBackend(options: CollabBackendOptions): CollabBacken
     guard((ctx) => {
       const identity = identityOf(ctx.agent);
       if (identity.kind === 'server') return;
-      checkPresenceChannel(ctx.presence.ch);
+      const kind = checkPresenceChannel(ctx.presence.ch);
       // ShareDB broadcasts "gone" for a client's presences only on channels it subscribed to,
       // so publishing is allowed only there: no ghost cursor survives a dropped laptop (P-PRES-4).
       // (A null value is "gone", which ShareDB itself sends while cleaning up a closed agent.)
       if (ctx.presence.p !== null && !ctx.agent.subscribedPresences[ctx.presence.ch]) {
         throw new TandemError(ErrorCode.InvalidPresence, 'Subscribe to a presence channel before publishing on it.');
       }
-      ctx.presence.p = checkPresenceValue(ctx.presence.p, identity);
+      ctx.presence.p = checkPresenceValue(kind, ctx.presence.p, identity);
     }),
   );
 

@@ -4,6 +4,7 @@ import {
   ErrorCode,
   FILE_DOC_ID_PATTERN,
   ID_PATTERN,
+  PEOPLE_CHANNEL_PREFIX,
   TEXT_TYPE_NAME,
   TEXT_TYPE_URI,
 } from '../../lib/protocol';
@@ -21,7 +22,7 @@ import { TandemError } from '../errors';
  * TandemError whose message is safe to show the user. docs/protocol.md names the rules.
  */
 
-const DOC_ACTIONS = new Set(['f', 's', 'u', 'op', 'nf', 'nt', 'p']);
+const DOC_ACTIONS = new Set(['f', 's', 'u', 'op', 'nf', 'nt']);
 const BULK_ACTIONS = new Set(['bf', 'bs', 'bu']);
 const QUERY_ACTIONS = new Set(['qf', 'qs', 'qu']);
 const PRESENCE_CHANNEL_ACTIONS = new Set(['ps', 'pu', 'pr']);
@@ -55,6 +56,20 @@ export function checkClientMessage(message: Record<string, unknown>): void {
     checkDocAddress(message.c, message.d);
     return;
   }
+  if (action === 'p') {
+    // Cursor presence names its file doc; people presence is plain presence with no doc.
+    if (checkPresenceChannel(message.ch) === 'people') {
+      if (message.c !== undefined || message.d !== undefined) {
+        throw new TandemError(ErrorCode.InvalidPresence, 'People presence is not attached to a doc.');
+      }
+    } else {
+      checkDocAddress(message.c, message.d);
+      if (message.ch !== `${COLLECTIONS.files}.${String(message.d)}`) {
+        throw new TandemError(ErrorCode.InvalidPresence, "Cursor presence must be on its own file's channel.");
+      }
+    }
+    return;
+  }
   if (BULK_ACTIONS.has(action)) {
     const ids = message.b;
     const list = Array.isArray(ids) ? ids : ids && typeof ids === 'object' ? Object.keys(ids) : null;
@@ -72,12 +87,24 @@ export function checkClientMessage(message: Record<string, unknown>): void {
   throw new TandemError(ErrorCode.InvalidMessage, `Unknown message action "${action.slice(0, 20)}".`);
 }
 
-/** [P-PRES-3] Presence lives only on file docs: channel `files.<workspace>:<file>`. */
-export function checkPresenceChannel(channel: unknown): void {
+export type PresenceChannelKind = 'cursor' | 'people';
+
+/**
+ * [P-PRES-3] Presence channels are a file's cursors (`files.<workspace>:<file>`) or a
+ * workspace's people list (`people.<workspace>`, P-PRES-5); nothing else.
+ */
+export function checkPresenceChannel(channel: unknown): PresenceChannelKind {
+  if (typeof channel === 'string' && channel.startsWith(PEOPLE_CHANNEL_PREFIX)) {
+    if (!ID_PATTERN.test(channel.slice(PEOPLE_CHANNEL_PREFIX.length))) {
+      throw new TandemError(ErrorCode.InvalidDocId, 'Workspace ids are 6–64 letters, digits, "-" or "_".');
+    }
+    return 'people';
+  }
   if (typeof channel !== 'string' || !channel.startsWith(`${COLLECTIONS.files}.`)) {
-    throw new TandemError(ErrorCode.InvalidPresence, 'Presence is only available on files.');
+    throw new TandemError(ErrorCode.InvalidPresence, 'Presence is only available on files and workspace people lists.');
   }
   checkDocAddress(COLLECTIONS.files, channel.slice(COLLECTIONS.files.length + 1));
+  return 'cursor';
 }
 
 interface ClientOp {
@@ -164,21 +191,33 @@ const CursorPresenceSchema = z.strictObject({
   selections: z.array(SelectionSchema).min(1).max(MAX_PRESENCE_SELECTIONS),
 });
 
-export type CheckedPresence = z.infer<typeof CursorPresenceSchema>;
+const PeoplePresenceSchema = z.strictObject({
+  clientId: CursorPresenceSchema.shape.clientId,
+  name: CursorPresenceSchema.shape.name,
+  color: CursorPresenceSchema.shape.color,
+  fileId: z.string().regex(ID_PATTERN).nullable(),
+});
+
+export type CheckedPresence = z.infer<typeof CursorPresenceSchema> | z.infer<typeof PeoplePresenceSchema>;
 
 /**
- * [P-PRES-1][P-PRES-2] A presence value: null (gone) or a CursorPresence within size limits.
- * Returns the value with identity fields overwritten by the server's record of who sent it
- * (a client cannot impersonate a classmate).
+ * [P-PRES-1][P-PRES-2][P-PRES-5] A presence value: null (gone), a CursorPresence on a file
+ * channel or a PeoplePresence on a people channel, within size limits. Returns the value with
+ * identity fields overwritten by the server's record of who sent it (a client cannot
+ * impersonate a classmate).
  */
 export function checkPresenceValue(
+  kind: PresenceChannelKind,
   value: unknown,
   identity: { clientId: string; displayName: string },
 ): CheckedPresence | null {
   if (value === null) return null;
-  const parsed = CursorPresenceSchema.safeParse(value);
+  const parsed = (kind === 'cursor' ? CursorPresenceSchema : PeoplePresenceSchema).safeParse(value);
   if (!parsed.success) {
-    throw new TandemError(ErrorCode.InvalidPresence, 'Presence must be {clientId, name, color, selections}.');
+    throw new TandemError(
+      ErrorCode.InvalidPresence,
+      kind === 'cursor' ? 'Presence must be {clientId, name, color, selections}.' : 'Presence must be {clientId, name, color, fileId}.',
+    );
   }
   if (JSON.stringify(value).length > MAX_PRESENCE_BYTES) {
     throw new TandemError(ErrorCode.InvalidPresence, 'Presence is too large.');

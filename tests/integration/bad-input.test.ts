@@ -265,6 +265,38 @@ describe('bad input', () => {
     expect(reply.error).toMatchObject({ code: 'ERR_TANDEM_INVALID_PRESENCE' });
   });
 
+  test('[P-PRES-5] people presence must be {clientId, name, color, fileId} with no doc attached', async () => {
+    const r = await raw();
+    await r.request({ a: 'hs', id: null, protocol: 1, protocolMinor: 2 });
+    const ch = `people.${wsId}`;
+    await r.request({ a: 'ps', ch, seq: 1 });
+    const good = { clientId: 'x', name: 'x', color: '#112233', fileId: fileId };
+    const wrongShape = await r.request({ a: 'p', ch, id: 'q1', pv: 1, p: { ...good, selections: [] } });
+    expect(wrongShape.error).toMatchObject({ code: 'ERR_TANDEM_INVALID_PRESENCE' });
+    const withDoc = await r.request({ a: 'p', ch, id: 'q1', c: 'files', d: docId, v: 1, pv: 2, p: good });
+    expect(withDoc.error).toMatchObject({ code: 'ERR_TANDEM_INVALID_PRESENCE' });
+    const ok = await r.request({ a: 'p', ch, id: 'q1', pv: 3, p: good });
+    expect(ok.error).toBeUndefined();
+  });
+
+  test('[P-PRES-3] cursor presence naming another file than its channel is refused', async () => {
+    const r = await raw();
+    await r.request({ a: 'hs', id: null, protocol: 1, protocolMinor: 2 });
+    const ch = `files.${docId}`;
+    await r.request({ a: 'ps', ch, seq: 1 });
+    const reply = await r.request({
+      a: 'p',
+      ch,
+      id: 'p2',
+      c: 'files',
+      d: `${wsId}:otherfile1`,
+      v: 0,
+      pv: 1,
+      p: { clientId: 'x', name: 'x', color: '#112233', selections: [{ anchor: 0, head: 0 }] },
+    });
+    expect(reply.error).toMatchObject({ code: 'ERR_TANDEM_INVALID_PRESENCE' });
+  });
+
   test('[P-PRES-3] presence on a workspace channel is refused', async () => {
     const r = await raw();
     const reply = await r.request({ a: 'ps', ch: `workspaces.${wsId}`, seq: 1 });

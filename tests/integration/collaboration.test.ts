@@ -1,5 +1,5 @@
 import type { Doc } from 'sharedb/lib/client';
-import { COLLECTIONS, fileDocId, type CursorPresence } from '../../lib/protocol';
+import { COLLECTIONS, fileDocId, peopleChannel, type CursorPresence, type PeoplePresence } from '../../lib/protocol';
 import type { TandemClient } from '../../lib/client/tandem-client';
 import { ServerProcess, api } from '../helpers/server-process';
 import { newClient, subscribeFile, waitFor, whenAcked } from '../helpers/clients';
@@ -121,6 +121,26 @@ describe('collaboration through a real server process', () => {
     const got = await api<Workspace>(server.url, 'GET', `/api/workspaces/${ws.id}`);
     expect(got.body.files.map((f) => f.name)).toEqual(['main.py']);
     expect((await api(server.url, 'GET', `/api/workspaces/doesNotExist1`)).status).toBe(404);
+  });
+
+  test('[P-PRES-5] the people channel says who is in which file, with server-stamped names, and forgets who left', async () => {
+    const { ws, fileId } = await newWorkspace('');
+    const carol = client('Carol');
+    const dan = client('Dan');
+    const seen = new Map<string, PeoplePresence | null>();
+    const danPeople = dan.connection.getPresence(peopleChannel(ws.id));
+    danPeople.on('receive', (id: string, value: PeoplePresence | null) => seen.set(id, value));
+    await new Promise<void>((resolve, reject) => danPeople.subscribe((e) => (e ? reject(e) : resolve())));
+    const carolPeople = carol.connection.getPresence(peopleChannel(ws.id));
+    await new Promise<void>((resolve, reject) => carolPeople.subscribe((e) => (e ? reject(e) : resolve())));
+    const local = carolPeople.create('carol-tab');
+    const value: PeoplePresence = { clientId: 'whoever', name: 'Not Carol', color: '#00aa00', fileId };
+    await new Promise<void>((resolve, reject) => local.submit(value, (e) => (e ? reject(e) : resolve())));
+    await waitFor(() => seen.get('carol-tab') != null, 'people presence');
+    expect(seen.get('carol-tab')).toMatchObject({ name: 'Carol', fileId });
+    carol.socket.io.reconnection(false);
+    carol.socket.io.engine.close();
+    await waitFor(() => seen.has('carol-tab') && seen.get('carol-tab') === null, 'people presence cleanup');
   });
 
   test('[P-PRES-1][P-PRES-4] presence carries the sender\'s real identity and disappears when the peer drops', async () => {
