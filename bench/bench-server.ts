@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Target } from './bench-client';
+import { fileDocId } from '../lib/protocol';
+import { withConcurrency, type Target } from './bench-client';
 
 /** Repository root, from dist/bench/ when compiled. */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -12,12 +13,16 @@ const ENTRIES: Record<Target, string> = {
 };
 const LISTENING: Record<Target, string> = { tandem: '"tandem listening"', raw: '"raw sharedb listening"' };
 const START_TIMEOUT_MS = 30_000;
+/** Every room's file starts as this (ASCII, so it never collides with keystroke characters). */
+const SEED_TEXT = 'def greet(name):\n    return f"Hello, {name}!"\n\n\nprint(greet("Tandem"))\n';
 
 export interface BenchServerOptions {
   /** Extra `node` flags for the server process, e.g. `--cpu-prof --cpu-prof-dir=…`. */
   nodeArgs: string[];
   /** Extra environment for the Tandem server (e.g. SOCKET_MESSAGES_PER_SECOND). */
   env: Record<string, string>;
+  /** Parent of the fresh data dir (SQLite file); the OS temp dir by default. */
+  dataRoot?: string;
 }
 
 /**
@@ -49,7 +54,7 @@ export class BenchServer {
   static async start(target: Target, options: BenchServerOptions): Promise<BenchServer> {
     const entry = ENTRIES[target];
     if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build:server\` first.`);
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `tandem-bench-${target}-`));
+    const dataDir = fs.mkdtempSync(path.join(options.dataRoot ?? os.tmpdir(), `tandem-bench-${target}-`));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: 'production',
@@ -88,6 +93,17 @@ export class BenchServer {
     const text = await res.text();
     if (!res.ok) throw new Error(`POST ${pathname} → ${res.status}: ${text.slice(0, 300)}`);
     return JSON.parse(text) as T;
+  }
+
+  /** Create `count` rooms (a workspace with one small file each) over REST; returns their file doc ids. */
+  createRooms(count: number): Promise<string[]> {
+    return withConcurrency(4, count, async (i) => {
+      const workspace = await this.post<{ id: string; files: { id: string }[] }>('/api/workspaces', {
+        name: `bench room ${i}`,
+        files: [{ name: 'main.py', content: SEED_TEXT }],
+      });
+      return fileDocId(workspace.id, workspace.files[0]!.id);
+    });
   }
 
   private keep(line: string): void {

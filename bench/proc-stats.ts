@@ -90,3 +90,31 @@ export function machineBusyPct(before: MachineCpu, after: MachineCpu): number {
   const total = after.total - before.total;
   return total > 0 ? (100 * (after.busy - before.busy)) / total : 0;
 }
+
+/**
+ * Scheduler counters of a process's main thread (/proc/<pid>/schedstat: the thread-group leader,
+ * which for Node is the event loop): nanoseconds on a CPU, and nanoseconds runnable but waiting
+ * for one. Wall time minus both is time asleep: idle in epoll, or blocked in a synchronous call
+ * such as an fsync inside better-sqlite3.
+ */
+export interface SchedStat {
+  onCpuNs: number;
+  runQueueNs: number;
+}
+
+export function schedStat(pid: number): SchedStat {
+  const [onCpu, runQueue] = fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+  return { onCpuNs: onCpu ?? 0, runQueueNs: runQueue ?? 0 };
+}
+
+/** I/O counters of a whole process (/proc/<pid>/io): bytes that reached storage, and write syscalls (files and sockets). */
+export interface IoStat {
+  writeBytes: number;
+  writeSyscalls: number;
+}
+
+export function ioStat(pid: number): IoStat {
+  const text = fs.readFileSync(`/proc/${pid}/io`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { writeBytes: field('write_bytes'), writeSyscalls: field('syscw') };
+}
