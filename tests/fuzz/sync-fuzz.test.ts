@@ -3,6 +3,7 @@ import { SHAREDB_EVENT } from '../../lib/protocol';
 import type { TandemClient } from '../../lib/client/tandem-client';
 import { ServerProcess, api } from '../helpers/server-process';
 import { newClient, subscribeFile, waitFor, whenAcked } from '../helpers/clients';
+import { seededRandom } from '../../bench/rng';
 import pinned from './pinned-seeds.json';
 
 /**
@@ -18,17 +19,6 @@ import pinned from './pinned-seeds.json';
 const OPS_PER_RUN = Number(process.env.FUZZ_OPS ?? 500);
 const RANDOM_RUNS = Number(process.env.FUZZ_RUNS ?? 6);
 const ALPHABET = ['a', 'b', 'Z', ' ', '\n', '😀', '👩‍💻', 'e\u0301', '漢', '字', '𝔘', '{', '}', 'ß'];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Delay ShareDB frames in both directions by a random 0–maxMs, keeping order, and lose frames
@@ -84,7 +74,7 @@ function addLatency(client: TandemClient, random: () => number, maxMs: number): 
 }
 
 async function runSeed(server: ServerProcess, seed: number): Promise<{ ops: number; drops: number; versions: number }> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const res = await api<{ id: string; files: Array<{ id: string }> }>(server.url, 'POST', '/api/workspaces', {
     files: [{ name: 'fuzz.txt', content: 'seed\n' }],
