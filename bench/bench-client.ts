@@ -21,7 +21,7 @@ export interface BenchClient {
  * Socket.io websocket (no polling; `forceNew` so every client gets its own socket even in one
  * process); raw clients use ShareDB's `Connection` over a plain `ws` WebSocket.
  */
-export function openClient(target: Target, baseUrl: string, name: string): BenchClient {
+export function openClient(target: Target, baseUrl: string, name: string, cookie: string | null = null): BenchClient {
   let connection: Connection;
   let closeTransport: () => void;
   if (target === 'tandem') {
@@ -29,7 +29,15 @@ export function openClient(target: Target, baseUrl: string, name: string): Bench
       url: baseUrl,
       clientId: name,
       displayName: name,
-      io: { transports: ['websocket'], tryAllTransports: false, forceNew: true, reconnectionDelay: 200, randomizationFactor: 0.5 },
+      io: {
+        transports: ['websocket'],
+        tryAllTransports: false,
+        forceNew: true,
+        reconnectionDelay: 200,
+        randomizationFactor: 0.5,
+        // Every editor is the bench account in its own tab (the account owns every room).
+        extraHeaders: cookie ? { cookie } : {},
+      },
     });
     connection = client.connection;
     closeTransport = () => client.close();

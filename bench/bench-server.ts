@@ -83,20 +83,34 @@ export class BenchServer {
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 
+  /** Session cookie of the bench account, once `createRooms` signed it up (Tandem only). */
+  cookie: string | null = null;
+
   /** POST JSON to the server's API. */
   async post<T>(pathname: string, body: unknown): Promise<T> {
     const res = await fetch(`${this.url}${pathname}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(this.cookie ? { cookie: this.cookie } : {}) },
       body: JSON.stringify(body),
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`POST ${pathname} → ${res.status}: ${text.slice(0, 300)}`);
+    if (!this.cookie) {
+      const session = res.headers.getSetCookie().find((c) => c.startsWith('tandem_session='));
+      if (session) this.cookie = session.split(';')[0]!;
+    }
     return JSON.parse(text) as T;
   }
 
+  /** Tandem needs an account: one teacher owns every room (raw ShareDB has no accounts). */
+  private async signUp(): Promise<void> {
+    if (this.target !== 'tandem' || this.cookie) return;
+    await this.post('/api/auth/signup', { email: `bench-${process.pid}@example.edu`, password: 'bench-password-1', displayName: 'Bench' });
+  }
+
   /** Create `count` rooms (a workspace with one small file each) over REST; returns their file doc ids. */
-  createRooms(count: number): Promise<string[]> {
+  async createRooms(count: number): Promise<string[]> {
+    await this.signUp();
     return withConcurrency(4, count, async (i) => {
       const workspace = await this.post<{ id: string; files: { id: string }[] }>('/api/workspaces', {
         name: `bench room ${i}`,

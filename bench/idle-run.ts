@@ -67,7 +67,7 @@ export async function runIdle(target: Target, options: BenchOptions): Promise<Id
       const count = Math.floor(options.idle / workerCount) + (w < options.idle % workerCount ? 1 : 0);
       const worker = forkWorker(IDLE_WORKER);
       workers.push(worker);
-      const message: DriverToIdleWorker = { type: 'setup', target, url: server.url, docIds, first, count, concurrency: 50 };
+      const message: DriverToIdleWorker = { type: 'setup', target, url: server.url, cookie: server.cookie, docIds, first, count, concurrency: 50 };
       worker.send(message);
       ready.push(nextMessage<IdleWorkerToDriver, 'ready'>(worker, 'ready', 600_000));
       first += count;

@@ -26,7 +26,7 @@ async function openAll(config: IdleSetup): Promise<void> {
   let firstError: string | null = null;
   await withConcurrency(config.concurrency, config.count, async (i) => {
     const n = config.first + i;
-    const client = openClient(config.target, config.url, `bench-idle-${n}`);
+    const client = openClient(config.target, config.url, `bench-idle-${n}`, config.cookie);
     clients.push(client);
     try {
       await whenConnected(client.connection, CONNECT_TIMEOUT_MS);

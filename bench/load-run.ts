@@ -97,6 +97,7 @@ export async function runLoad(target: Target, round: number, options: BenchOptio
         type: 'setup',
         target,
         url: server.url,
+        cookie: server.cookie,
         rooms: shares[w]!,
         editors: options.editors,
         cps: options.cps,

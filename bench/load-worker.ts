@@ -60,7 +60,7 @@ async function connectAll(config: LoadSetup): Promise<void> {
   const slots = config.rooms.flatMap((room) => Array.from({ length: config.editors }, (_, e) => ({ room, e })));
   const editors = await withConcurrency(CONNECT_CONCURRENCY, slots.length, async (i) => {
     const { room, e } = slots[i]!;
-    const client = openClient(config.target, config.url, `bench-r${room.index}-e${e}`);
+    const client = openClient(config.target, config.url, `bench-r${room.index}-e${e}`, config.cookie);
     await whenConnected(client.connection, CONNECT_TIMEOUT_MS);
     const doc = await subscribeText(client.connection, COLLECTIONS.files, room.docId);
     const editor: Editor = { index: e, client, doc, rand: seededRandom(config.seed + room.index * 1009 + e), timer: null };
@@ -230,7 +230,7 @@ async function settleAndCheck(config: LoadSetup): Promise<Pick<LoadWorkerResult,
     problems.push({ docId: '*', problem: (err as Error).message });
   }
   await waitForPeers(deadline);
-  const fresh = openClient(config.target, config.url, `bench-fresh-${process.pid}`);
+  const fresh = openClient(config.target, config.url, `bench-fresh-${process.pid}`, config.cookie);
   let converged = 0;
   try {
     await whenConnected(fresh.connection, CONNECT_TIMEOUT_MS);

@@ -13,6 +13,8 @@ export interface LoadSetup {
   type: 'setup';
   target: Target;
   url: string;
+  /** Session cookie of the bench account (Tandem only; null for raw ShareDB). */
+  cookie: string | null;
   rooms: RoomSpec[];
   editors: number;
   cps: number;
@@ -72,6 +74,7 @@ export interface IdleSetup {
   type: 'setup';
   target: Target;
   url: string;
+  cookie: string | null;
   docIds: string[];
   /** This worker opens connections [first, first + count) of the run; connection i uses doc i % docIds.length. */
   first: number;

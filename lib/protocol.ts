@@ -36,6 +36,12 @@ export const CloseReason = {
   MalformedMessage: 'malformed-message',
   /** A frame exceeded MAX_MESSAGE_BYTES. */
   MessageTooLarge: 'message-too-large',
+  /** The user signed out (in this or another tab); sign in again to reconnect. */
+  SignedOut: 'signed-out',
+  /** The session expired; sign in again. */
+  SessionExpired: 'session-expired',
+  /** The user's access changed (removed from a class, account disabled); reconnect to see what is left. */
+  AccessChanged: 'access-changed',
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
@@ -63,6 +69,10 @@ export const ErrorCode = {
   InvalidRequest: 'ERR_TANDEM_INVALID_REQUEST',
   TooManyFiles: 'ERR_TANDEM_TOO_MANY_FILES',
   Unavailable: 'ERR_TANDEM_UNAVAILABLE',
+  /** No valid session: sign in first. */
+  Unauthenticated: 'ERR_TANDEM_UNAUTHENTICATED',
+  /** Signed in, but this account may not do that (docs/permissions.md). */
+  Forbidden: 'ERR_TANDEM_FORBIDDEN',
   Internal: 'ERR_TANDEM_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -17,3 +17,14 @@ export { SqliteDB, type SqliteDBOptions } from './sqlite-db';
 export { SqliteMilestoneDB, type SqliteMilestoneDBOptions } from './sqlite-milestone-db';
 export { MongoMilestoneDB, type MongoMilestoneDBOptions } from './mongo-milestone-db';
 export { MAX_COLLECTION_LENGTH, MAX_DOC_ID_LENGTH } from './argument-checks';
+export type * from './classroom/classroom-types';
+export type {
+  ClassroomStore,
+  UserPatch,
+  ClassPatch,
+  AssignmentPatch,
+  MemberWithUser,
+  ClassWithRole,
+  NewGroup,
+} from './classroom/classroom-store';
+export { SqliteClassroomStore, CLASSROOM_FILE_NAME } from './classroom/sqlite-classroom-store';

@@ -44,6 +44,28 @@ const EnvSchema = z.object({
   SOCKET_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).max(100_000).optional(),
   /** Save a milestone snapshot every N versions of a doc, so old versions load fast. */
   MILESTONE_INTERVAL: z.coerce.number().int().min(10).max(100_000).default(500),
+  /** The address people use to reach Tandem (links in logs, SSO redirect). Https turns on secure cookies. */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin).optional(),
+  /** Send the session cookie over HTTPS only. Defaults to on when PUBLIC_URL is https. */
+  COOKIE_SECURE: bool.optional(),
+  /** How long a sign-in lasts. */
+  SESSION_TTL_HOURS: z.coerce.number().min(0.001).max(24 * 90).default(24 * 14),
+  /** Who may create a teacher account without an admin: `open` (anyone) or `closed`. */
+  TEACHER_SIGNUP: z.enum(['open', 'closed']).default('open'),
+  /** Sign-in attempts per email+address per 15 minutes before a lockout. */
+  LOGIN_ATTEMPTS_PER_15_MIN: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Create this admin at start-up if no account with this email exists (first run). */
+  ADMIN_EMAIL: z.email().optional(),
+  /** Password of ADMIN_EMAIL (at least 10 characters); only used to create the account. */
+  ADMIN_PASSWORD: z.string().min(10).max(200).optional(),
+  /** Campus SSO (OpenID Connect): issuer URL; SSO is on when this and OIDC_CLIENT_ID are set. */
+  OIDC_ISSUER_URL: z.url({ protocol: /^https?$/ }).optional(),
+  OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).max(2000).optional(),
+  /** Label of the SSO button, e.g. "Campus login". */
+  OIDC_LABEL: z.string().min(1).max(60).default('Campus sign-in'),
+  /** Emails in these domains (comma-separated) become teachers on first SSO sign-in; others students. */
+  OIDC_TEACHER_DOMAINS: z.string().max(2000).optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -60,8 +82,23 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   socketMessagesPerSecond: number | undefined;
   milestoneInterval: number;
+  publicUrl: string | null;
+  cookieSecure: boolean;
+  sessionTtlMs: number;
+  teacherSignup: 'open' | 'closed';
+  loginAttemptsPer15Min: number;
+  firstAdmin: { email: string; password: string } | null;
+  oidc: OidcConfig | null;
   /** Repository root: where `.next/` and `package.json` live. */
   rootDir: string;
+}
+
+export interface OidcConfig {
+  issuerUrl: string;
+  clientId: string;
+  clientSecret: string | undefined;
+  label: string;
+  teacherDomains: string[];
 }
 
 export class ConfigError extends Error {
@@ -83,6 +120,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }
   const e = parsed.data;
+  const problems: string[] = [];
+  if ((e.ADMIN_EMAIL === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither');
+  }
+  if ((e.OIDC_ISSUER_URL === undefined) !== (e.OIDC_CLIENT_ID === undefined)) {
+    problems.push('OIDC_ISSUER_URL and OIDC_CLIENT_ID: set both or neither');
+  }
+  if (problems.length) throw new ConfigError(problems);
   const rootDir = findRepositoryRoot(__dirname);
   return {
     env: e.NODE_ENV,
@@ -96,6 +141,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     socketMessagesPerSecond: e.SOCKET_MESSAGES_PER_SECOND,
     milestoneInterval: e.MILESTONE_INTERVAL,
+    publicUrl: e.PUBLIC_URL ?? null,
+    cookieSecure: e.COOKIE_SECURE ?? (e.PUBLIC_URL?.startsWith('https:') ?? false),
+    sessionTtlMs: Math.round(e.SESSION_TTL_HOURS * 3600_000),
+    teacherSignup: e.TEACHER_SIGNUP,
+    loginAttemptsPer15Min: e.LOGIN_ATTEMPTS_PER_15_MIN,
+    firstAdmin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : null,
+    oidc:
+      e.OIDC_ISSUER_URL && e.OIDC_CLIENT_ID
+        ? {
+            issuerUrl: e.OIDC_ISSUER_URL,
+            clientId: e.OIDC_CLIENT_ID,
+            clientSecret: e.OIDC_CLIENT_SECRET,
+            label: e.OIDC_LABEL,
+            teacherDomains: (e.OIDC_TEACHER_DOMAINS ?? '')
+              .split(',')
+              .map((d) => d.trim().toLowerCase())
+              .filter(Boolean),
+          }
+        : null,
     rootDir,
   };
 }

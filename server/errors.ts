@@ -40,6 +40,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.InvalidRequest]: 400,
   [ErrorCode.TooManyFiles]: 409,
   [ErrorCode.Unavailable]: 503,
+  [ErrorCode.Unauthenticated]: 401,
+  [ErrorCode.Forbidden]: 403,
   [ErrorCode.Internal]: 500,
 };
 

@@ -14,14 +14,24 @@ import type { Logger } from './logger';
 import { WorkspaceService } from './services/workspace-service';
 import { SocketGate, closeWithNotice } from './transport/socket-gate';
 import { TandemError } from './errors';
+import path from 'node:path';
+import { SqliteClassroomStore, CLASSROOM_FILE_NAME, type ClassroomStore } from '../prisma-free-db';
+import { AccessPolicy } from './authz/access-policy';
+import { installCollabAccess, workspaceOfDoc } from './authz/collab-access';
+import { AuthService, normalizeEmail, type AuthContext } from './auth/auth-service';
+import { attachSession, sessionTokenOf } from './auth/session-cookie';
+import { oidcRoutes } from './auth/oidc';
+import { ClassroomService } from './classroom/classroom-service';
+import { ActivityTracker, textOpSize } from './classroom/activity-tracker';
+import { authRoutes } from './http/auth-routes';
+import { classroomRoutes } from './http/classroom-routes';
+import { AppEvents } from './transport/app-events';
+import { identityOf, type ClientConnectRequest } from './collab/agent-identity';
 
 const HandshakeSchema = z.object({
   clientId: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/),
-  displayName: z
-    .string()
-    .trim()
-    .min(1)
-    .refine((s) => [...s].length <= MAX_DISPLAY_NAME_LENGTH, `at most ${MAX_DISPLAY_NAME_LENGTH} characters`),
+  // Older clients still send a display name; the account's name is what peers see.
+  displayName: z.string().max(MAX_DISPLAY_NAME_LENGTH * 4).optional(),
 });
 
 export interface TandemServer {
@@ -49,8 +59,27 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   (store.milestoneDb as unknown as NodeJS.EventEmitter).on('error', (err: unknown) =>
     logger.warn({ err }, 'milestone snapshot save failed'),
   );
+  const classroomStore = SqliteClassroomStore.open(path.join(config.dataDir, CLASSROOM_FILE_NAME));
+  const policy = new AccessPolicy(classroomStore);
   const collab = createCollabBackend({ store, logger });
+  installCollabAccess(collab.backend, policy, logger);
   const service = new WorkspaceService(collab.connectAsServer('workspace-service'));
+  const auth = new AuthService({
+    store: classroomStore,
+    logger,
+    sessionTtlMs: config.sessionTtlMs,
+    resetTtlMs: 24 * 3600_000,
+    publicUrl: config.publicUrl,
+  });
+  await ensureFirstAdmin(config, classroomStore, auth, logger);
+  const classrooms = new ClassroomService(classroomStore, policy, service);
+  const activity = new ActivityTracker();
+  trackActivity(collab, activity);
+  const cookies = { secure: config.cookieSecure };
+  const sessionSweep = setInterval(() => {
+    classroomStore.deleteExpiredSessions(Date.now()).catch((err: unknown) => logger.warn({ err }, 'session sweep failed'));
+  }, 3600_000);
+  sessionSweep.unref();
   let shuttingDown = false;
 
   const app = express();
@@ -63,7 +92,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
       res.status(503).json({ status: 'shutting-down' });
       return;
     }
-    store.ping().then(
+    Promise.all([store.ping(), classroomStore.ping()]).then(
       () => res.json({ status: 'ready', store: store.kind }),
       (err: unknown) => {
         logger.warn({ err }, 'readiness check failed');
@@ -72,7 +101,26 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     );
   });
   // Files arrive as JSON strings; escaping can double their size on the wire.
-  app.use('/api', express.json({ limit: MAX_FILE_BYTES * 2 + 64 * 1024 }), apiRoutes(service));
+  app.use(
+    '/api',
+    rejectForeignOrigin(config.allowedOrigins),
+    express.json({ limit: MAX_FILE_BYTES * 2 + 64 * 1024 }),
+    attachSession(auth),
+    authRoutes({
+      auth,
+      store: classroomStore,
+      classrooms,
+      cookies,
+      teacherSignup: config.teacherSignup,
+      loginAttemptsPer15Min: config.loginAttemptsPer15Min,
+      oidc: config.oidc,
+    }),
+    classroomRoutes({ classrooms, store: classroomStore, activity }),
+    apiRoutes({ service, store: classroomStore, policy }),
+  );
+  if (config.oidc) {
+    app.use('/api/auth/oidc', await oidcRoutes({ oidc: config.oidc, publicUrl: config.publicUrl, auth, store: classroomStore, cookies, logger }));
+  }
   app.use('/api', (_req, _res, next) => next(new TandemError(ErrorCode.NotFound, 'No such API route.')));
   app.use('/api', errorHandler(logger));
 
@@ -116,19 +164,33 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     messagesPerSecond: config.socketMessagesPerSecond ?? MESSAGES_PER_SECOND,
     logger,
   });
+  const appEvents = new AppEvents({ io, store: classroomStore, auth, policy, classrooms, activity, logger });
   io.use((socket, next) => {
     if (shuttingDown) return next(new Error('server is shutting down; retry shortly'));
-    const auth = HandshakeSchema.safeParse(socket.handshake.auth);
-    if (!auth.success) {
-      return next(new Error(`invalid handshake: ${auth.error.issues[0]?.path.join('.') ?? ''} ${auth.error.issues[0]?.message ?? ''}`.trim()));
+    const handshake = HandshakeSchema.safeParse(socket.handshake.auth);
+    if (!handshake.success) {
+      return next(new Error(`invalid handshake: ${handshake.error.issues[0]?.path.join('.') ?? ''} ${handshake.error.issues[0]?.message ?? ''}`.trim()));
     }
-    socket.data.identity = auth.data;
-    next();
+    // AU-2: the socket carries the same session cookie as the page.
+    auth.resolveSession(sessionTokenOf(socket.request)).then(
+      (ctx) => {
+        if (!ctx) return next(new Error('unauthenticated: sign in first'));
+        socket.data.clientId = handshake.data.clientId;
+        socket.data.auth = ctx;
+        next();
+      },
+      (err: unknown) => {
+        logger.warn({ err }, 'handshake session lookup failed');
+        next(new Error('server unavailable; retry shortly'));
+      },
+    );
   });
   io.on('connection', (socket: Socket) => {
-    const identity = socket.data.identity as z.infer<typeof HandshakeSchema>;
+    const ctx = socket.data.auth as AuthContext;
     const stream = gate.open(socket);
-    collab.backend.listen(stream, { ...identity, socketId: socket.id });
+    appEvents.attach(socket, ctx);
+    const request: ClientConnectRequest = { clientId: socket.data.clientId as string, socketId: socket.id, user: ctx.user };
+    collab.backend.listen(stream, request);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -145,7 +207,18 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   return {
     port,
     stop() {
-      stopping ??= shutdown({ server, io, collab, store, logger, markShuttingDown: () => (shuttingDown = true) });
+      stopping ??= shutdown({
+        server,
+        io,
+        collab,
+        store,
+        logger,
+        markShuttingDown: () => {
+          shuttingDown = true;
+          clearInterval(sessionSweep);
+          activity.close();
+        },
+      }).then(() => classroomStore.close());
       return stopping;
     },
   };
@@ -186,6 +259,38 @@ async function shutdown(parts: ShutdownParts): Promise<void> {
   server.closeAllConnections();
   await store.close();
   logger.info({ ms: Date.now() - started, unfinishedCommits: collab.inflightCommits() }, 'shutdown: store closed');
+}
+
+/** Create the first admin from ADMIN_EMAIL/ADMIN_PASSWORD when that account does not exist yet. */
+async function ensureFirstAdmin(config: Config, store: ClassroomStore, auth: AuthService, logger: Logger): Promise<void> {
+  if (!config.firstAdmin) return;
+  if (await store.getUserByEmail(normalizeEmail(config.firstAdmin.email))) return;
+  const user = await auth.createAccount({ ...config.firstAdmin, displayName: 'Administrator', role: 'admin' });
+  logger.info({ userId: user.id }, 'first admin created from ADMIN_EMAIL');
+}
+
+/** LV-1: every committed client edit of a file feeds the teacher's live grid. */
+function trackActivity(collab: CollabBackend, activity: ActivityTracker): void {
+  collab.backend.use('afterWrite', (ctx: any, next: (err?: unknown) => void) => {
+    const identity = identityOf(ctx.agent);
+    if (identity.kind === 'client' && ctx.collection === COLLECTIONS.files && ctx.op?.op) {
+      const ws = workspaceOfDoc(ctx.collection, ctx.id);
+      if (ws) activity.recordEdit(ws, identity.user.id, textOpSize(ctx.op.op));
+    }
+    next();
+  });
+}
+
+/**
+ * AU-7: state-changing API calls from a browser must come from our own origin. SameSite=Lax
+ * cookies already stop most cross-site requests; this closes the rest (e.g. a sibling subdomain).
+ */
+function rejectForeignOrigin(allowed: string[]) {
+  return (req: express.Request, _res: express.Response, next: express.NextFunction) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+    if (originAllowed(req, allowed)) return next();
+    next(new TandemError(ErrorCode.Forbidden, 'Requests must come from this site.'));
+  };
 }
 
 /**

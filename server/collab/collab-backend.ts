@@ -5,7 +5,7 @@ import { textType } from '../../lib/text/text-type';
 import type { Store } from '../../prisma-free-db';
 import { TandemError, toTandemError } from '../errors';
 import type { Logger } from '../logger';
-import { identityOf, isServerConnectRequest, setIdentity, type AgentIdentity } from './agent-identity';
+import { identityOf, isClientConnectRequest, isServerConnectRequest, setIdentity, type AgentIdentity } from './agent-identity';
 import {
   checkClientMessage,
   checkClientOp,
@@ -77,14 +77,11 @@ export function createCollabBackend(options: CollabBackendOptions): CollabBacken
     let identity: AgentIdentity;
     if (isServerConnectRequest(req)) {
       identity = { kind: 'server', purpose: req.tandemServer };
+    } else if (isClientConnectRequest(req)) {
+      identity = { kind: 'client', clientId: req.clientId, displayName: req.user.displayName, socketId: req.socketId, user: req.user };
     } else {
-      const r = (req ?? {}) as { clientId?: string; displayName?: string; socketId?: string };
-      identity = {
-        kind: 'client',
-        clientId: r.clientId ?? 'anonymous',
-        displayName: r.displayName ?? 'Anonymous',
-        socketId: r.socketId ?? '',
-      };
+      // Not from our Socket.io layer: leave the agent without identity, which can do nothing (WS-0).
+      return next();
     }
     setIdentity(ctx.agent, identity);
     next();
@@ -118,7 +115,7 @@ export function createCollabBackend(options: CollabBackendOptions): CollabBacken
       }
       // Who made each op: the start of authorship (blame, playback) in later features.
       const identity = identityOf(ctx.agent);
-      if (ctx.op.m) ctx.op.m.author = identity.kind === 'client' ? identity.clientId : `server:${identity.purpose}`;
+      if (ctx.op.m) ctx.op.m.author = identity.kind === 'client' ? identity.user.id : `server:${identity.purpose}`;
     }),
   );
 

@@ -3,6 +3,7 @@ import { SHAREDB_EVENT } from '../../lib/protocol';
 import type { TandemClient } from '../../lib/client/tandem-client';
 import { ServerProcess, api } from '../helpers/server-process';
 import { newClient, subscribeFile, waitFor, whenAcked } from '../helpers/clients';
+import { signUp, type TestUser } from '../helpers/accounts';
 import { seededRandom } from '../../bench/rng';
 import pinned from './pinned-seeds.json';
 
@@ -73,12 +74,12 @@ function addLatency(client: TandemClient, random: () => number, maxMs: number): 
   }
 }
 
-async function runSeed(server: ServerProcess, seed: number): Promise<{ ops: number; drops: number; versions: number }> {
+async function runSeed(server: ServerProcess, owner: TestUser, seed: number): Promise<{ ops: number; drops: number; versions: number }> {
   const random = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const res = await api<{ id: string; files: Array<{ id: string }> }>(server.url, 'POST', '/api/workspaces', {
     files: [{ name: 'fuzz.txt', content: 'seed\n' }],
-  });
+  }, owner.cookie);
   const wsId = res.body.id;
   const fileId = res.body.files[0]!.id;
   const clientCount = 3 + Math.floor(random() * 3);
@@ -88,7 +89,7 @@ async function runSeed(server: ServerProcess, seed: number): Promise<{ ops: numb
   let drops = 0;
   try {
     for (let i = 0; i < clientCount; i++) {
-      const c = newClient(server.url, `fuzzer${i}`);
+      const c = newClient(server.url, owner);
       clients.push(c);
       docs.push(await subscribeFile(c, wsId, fileId));
       addLatency(c, random, 1 + Math.floor(random() * 25));
@@ -128,7 +129,7 @@ async function runSeed(server: ServerProcess, seed: number): Promise<{ ops: numb
       'all clients to converge',
       20_000,
     );
-    const checker = newClient(server.url, 'checker');
+    const checker = newClient(server.url, owner);
     clients.push(checker);
     const stored = await subscribeFile(checker, wsId, fileId);
     if (stored.data !== docs[0]!.data) throw new Error('stored snapshot differs from the clients');
@@ -141,8 +142,11 @@ async function runSeed(server: ServerProcess, seed: number): Promise<{ ops: numb
 
 describe('sync fuzz through the real server', () => {
   let server: ServerProcess;
+  let owner: TestUser;
   beforeAll(async () => {
     server = await ServerProcess.start();
+    // One account in several tabs: the fuzz is about sync, not permissions.
+    owner = await signUp(server.url, 'Fuzzer');
   });
   afterAll(async () => {
     await server.dispose();
@@ -154,7 +158,7 @@ describe('sync fuzz through the real server', () => {
 
   test.each(seeds)('seed %i converges', async (seed) => {
     try {
-      const stats = await runSeed(server, seed);
+      const stats = await runSeed(server, owner, seed);
       console.log(`fuzz seed ${seed}: ${stats.ops} ops, ${stats.drops} connection drops, ${stats.versions} versions`);
       expect(stats.versions).toBeGreaterThan(1);
     } catch (err) {

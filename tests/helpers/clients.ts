@@ -5,13 +5,20 @@ import { COLLECTIONS, SHAREDB_EVENT, fileDocId } from '../../lib/protocol';
 
 let counter = 0;
 
-/** A TandemClient from Node, websocket transport, fast reconnects. */
-export function newClient(url: string, name = `tester${++counter}`, extra: Record<string, unknown> = {}): TandemClient {
+/** A TandemClient from Node for a signed-in user, websocket transport, fast reconnects. */
+export function newClient(url: string, user: { cookie: string; displayName: string }, extra: Record<string, unknown> = {}): TandemClient {
   return new TandemClient({
     url,
     clientId: `client-${process.pid}-${++counter}`,
-    displayName: name,
-    io: { transports: ['websocket'], reconnectionDelay: 100, reconnectionDelayMax: 500, ...extra },
+    displayName: user.displayName,
+    io: {
+      transports: ['websocket'],
+      reconnectionDelay: 100,
+      reconnectionDelayMax: 500,
+      // Node's websocket and polling transports send these on the handshake (AU-2).
+      extraHeaders: { cookie: user.cookie },
+      ...extra,
+    },
   });
 }
 
@@ -45,8 +52,17 @@ export class RawClient {
   closeNotice: { reason: string; message: string; retryAfterMs?: number } | null = null;
   disconnectReason: string | null = null;
 
-  constructor(url: string, auth: unknown = { clientId: `raw-${process.pid}-${++counter}`, displayName: 'Raw' }) {
-    this.socket = io(url, { transports: ['websocket'], reconnection: false, auth: auth as Record<string, unknown> });
+  constructor(
+    url: string,
+    cookie: string | null,
+    auth: unknown = { clientId: `raw-${process.pid}-${++counter}`, displayName: 'Raw' },
+  ) {
+    this.socket = io(url, {
+      transports: ['websocket'],
+      reconnection: false,
+      auth: auth as Record<string, unknown>,
+      extraHeaders: cookie ? { cookie } : {},
+    });
     this.socket.on(SHAREDB_EVENT, (frame: string) => this.received.push(JSON.parse(frame) as Record<string, unknown>));
     this.socket.on('tandem:close', (notice: RawClient['closeNotice']) => (this.closeNotice = notice));
     this.socket.on('disconnect', (reason) => (this.disconnectReason = reason));

@@ -124,18 +124,28 @@ export class ServerProcess {
   }
 }
 
-/** JSON HTTP helper for the REST API. */
+/** JSON HTTP helper for the REST API; `cookie` signs the request in (tests/helpers/accounts.ts). */
 export async function api<T = unknown>(
   base: string,
   method: string,
   pathname: string,
   body?: unknown,
-): Promise<{ status: number; body: T }> {
+  cookie?: string,
+): Promise<{ status: number; body: T; setCookie: string[] }> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (cookie) headers.cookie = cookie;
   const res = await fetch(`${base}${pathname}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = text;
+  }
+  return { status: res.status, body: parsed as T, setCookie: res.headers.getSetCookie() };
 }

@@ -4,6 +4,7 @@ import { MAX_FILE_BYTES, MAX_MESSAGE_BYTES, MAX_OP_BYTES } from '../../lib/limit
 import type { TandemClient } from '../../lib/client/tandem-client';
 import { ServerProcess, api } from '../helpers/server-process';
 import { RawClient, newClient, subscribeFile, waitFor, whenAcked } from '../helpers/clients';
+import { signUp, type TestUser } from '../helpers/accounts';
 
 /**
  * Issue #2 §8: every kind of bad input gets a clear error (or a documented close), the document
@@ -16,9 +17,10 @@ describe('bad input', () => {
   let docId: string;
   let bystander: TandemClient;
   let bystanderDoc: Doc<string>;
+  let owner: TestUser;
   const raws: RawClient[] = [];
   const raw = async (auth?: unknown) => {
-    const r = new RawClient(server.url, auth);
+    const r = new RawClient(server.url, owner.cookie, auth);
     raws.push(r);
     await r.connected();
     return r;
@@ -27,13 +29,14 @@ describe('bad input', () => {
 
   beforeAll(async () => {
     server = await ServerProcess.start({ env: { SOCKET_MESSAGES_PER_SECOND: '100' } });
+    owner = await signUp(server.url, 'Owner');
     const res = await api<{ id: string; files: Array<{ id: string }> }>(server.url, 'POST', '/api/workspaces', {
       files: [{ name: 'main.py', content: ORIGINAL }],
-    });
+    }, owner.cookie);
     wsId = res.body.id;
     fileId = res.body.files[0]!.id;
     docId = `${wsId}:${fileId}`;
-    bystander = newClient(server.url, 'Bystander');
+    bystander = newClient(server.url, owner);
     bystanderDoc = await subscribeFile(bystander, wsId, fileId);
   });
 
@@ -60,7 +63,7 @@ describe('bad input', () => {
 
   /** The file as a brand-new client loads it from the server. */
   async function currentText(): Promise<string> {
-    const c = newClient(server.url, 'Checker');
+    const c = newClient(server.url, owner);
     try {
       const doc = await subscribeFile(c, wsId, fileId);
       return doc.data;
@@ -99,17 +102,36 @@ describe('bad input', () => {
   });
 
   test('[P-TR-2] a handshake without a valid identity is refused with a clear message', async () => {
-    const socket = io(server.url, { transports: ['websocket'], reconnection: false, auth: { displayName: '' } });
+    const socket = io(server.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      auth: { displayName: '' },
+      extraHeaders: { cookie: owner.cookie },
+    });
     const err = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
     socket.close();
     expect(err.message).toMatch(/^invalid handshake/);
+  });
+
+  test('[AU-2] a handshake without a session cookie, or with a forged one, is refused', async () => {
+    for (const cookie of [null, 'tandem_session=forged-token-that-was-never-issued']) {
+      const socket = io(server.url, {
+        transports: ['websocket'],
+        reconnection: false,
+        auth: { clientId: 'no-session-1' },
+        extraHeaders: cookie ? { cookie } : {},
+      });
+      const err = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
+      socket.close();
+      expect(err.message).toMatch(/^unauthenticated/);
+    }
   });
 
   test('[P-TR-5] a browser origin that is not allowed gets no socket', async () => {
     const socket = io(server.url, {
       transports: ['polling'],
       reconnection: false,
-      extraHeaders: { origin: 'https://evil.example' },
+      extraHeaders: { origin: 'https://evil.example', cookie: owner.cookie },
       auth: { clientId: 'origin-test', displayName: 'Eve' },
     });
     const err = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
@@ -167,7 +189,7 @@ describe('bad input', () => {
       const reply = await r.request({ a: 'op', c: 'workspaces', d: wsId, v, seq: i + 1, op: [{ p, oi: 'yes' }] });
       expect(reply.error).toMatchObject({ code: 'ERR_TANDEM_FORBIDDEN_WRITE' });
     }
-    const ws = await api<{ files: unknown[] }>(server.url, 'GET', `/api/workspaces/${wsId}`);
+    const ws = await api<{ files: unknown[] }>(server.url, 'GET', `/api/workspaces/${wsId}`, undefined, owner.cookie);
     expect(ws.body.files).toHaveLength(1);
   });
 
@@ -313,21 +335,21 @@ describe('bad input', () => {
 
   describe('HTTP API', () => {
     test('invalid JSON body → 400 with a code', async () => {
-      const res = await api<{ error: { code: string } }>(server.url, 'POST', '/api/workspaces', '{"name": ');
+      const res = await api<{ error: { code: string } }>(server.url, 'POST', '/api/workspaces', '{"name": ', owner.cookie);
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('ERR_TANDEM_INVALID_REQUEST');
     });
 
     test('unknown fields (including __proto__) are refused', async () => {
-      const res = await api<{ error: { code: string } }>(server.url, 'POST', '/api/workspaces', '{"__proto__": {"polluted": true}}');
+      const res = await api<{ error: { code: string } }>(server.url, 'POST', '/api/workspaces', '{"__proto__": {"polluted": true}}', owner.cookie);
       expect(res.status).toBe(400);
-      const res2 = await api<{ error: { code: string } }>(server.url, 'POST', '/api/workspaces', { name: 'x', admin: true });
+      const res2 = await api<{ error: { code: string } }>(server.url, 'POST', '/api/workspaces', { name: 'x', admin: true }, owner.cookie);
       expect(res2.status).toBe(400);
     });
 
     test('bad file names are refused with the reason', async () => {
       for (const name of ['', '../etc/passwd', 'a/b.py', ' spaced.py', '..', 'x'.repeat(500)]) {
-        const res = await api<{ error: { code: string; message: string } }>(server.url, 'POST', `/api/workspaces/${wsId}/files`, { name });
+        const res = await api<{ error: { code: string; message: string } }>(server.url, 'POST', `/api/workspaces/${wsId}/files`, { name }, owner.cookie);
         expect(res.status).toBe(400);
         expect(res.body.error.message.length).toBeGreaterThan(5);
       }
@@ -337,7 +359,7 @@ describe('bad input', () => {
       const res = await api<{ error: { code: string } }>(server.url, 'POST', `/api/workspaces/${wsId}/files`, {
         name: 'big.txt',
         content: 'q'.repeat(MAX_FILE_BYTES * 2 + 100 * 1024),
-      });
+      }, owner.cookie);
       expect(res.status).toBe(413);
     });
 
@@ -345,14 +367,14 @@ describe('bad input', () => {
       const res = await api<{ error: { code: string } }>(server.url, 'POST', `/api/workspaces/${wsId}/files`, {
         name: 'big.txt',
         content: 'é'.repeat(MAX_FILE_BYTES / 2 + 10),
-      });
+      }, owner.cookie);
       expect([400, 413]).toContain(res.status);
-      const ws = await api<{ files: unknown[] }>(server.url, 'GET', `/api/workspaces/${wsId}`);
+      const ws = await api<{ files: unknown[] }>(server.url, 'GET', `/api/workspaces/${wsId}`, undefined, owner.cookie);
       expect(ws.body.files).toHaveLength(1);
     });
 
     test('unknown API route → 404 JSON', async () => {
-      const res = await api<{ error: { code: string } }>(server.url, 'GET', '/api/nope');
+      const res = await api<{ error: { code: string } }>(server.url, 'GET', '/api/nope', undefined, owner.cookie);
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe('ERR_TANDEM_NOT_FOUND');
     });

@@ -3,6 +3,7 @@ import { COLLECTIONS, fileDocId, peopleChannel, type CursorPresence, type People
 import type { TandemClient } from '../../lib/client/tandem-client';
 import { ServerProcess, api } from '../helpers/server-process';
 import { newClient, subscribeFile, waitFor, whenAcked } from '../helpers/clients';
+import { pairWorkspace, type PairFixture, type TestUser } from '../helpers/accounts';
 
 interface Workspace {
   id: string;
@@ -13,8 +14,15 @@ interface Workspace {
 describe('collaboration through a real server process', () => {
   let server: ServerProcess;
   const clients: TandemClient[] = [];
-  const client = (name?: string) => {
-    const c = newClient(server.url, name);
+  let fixture: PairFixture;
+  /** A client of the current workspace's student called `name`. */
+  const user = (name: string): TestUser => {
+    const found = fixture.students.find((s) => s.displayName === name);
+    if (!found) throw new Error(`no student ${name} in this workspace`);
+    return found;
+  };
+  const client = (name: string, extra: Record<string, unknown> = {}) => {
+    const c = newClient(server.url, user(name), extra);
     clients.push(c);
     return c;
   };
@@ -29,23 +37,20 @@ describe('collaboration through a real server process', () => {
     await server.dispose();
   });
 
-  async function newWorkspace(content = ''): Promise<{ ws: Workspace; fileId: string }> {
-    const res = await api<Workspace>(server.url, 'POST', '/api/workspaces', {
-      name: 'Lab 1',
-      files: [{ name: 'main.py', content }],
-    });
-    expect(res.status).toBe(201);
-    return { ws: res.body, fileId: res.body.files[0]!.id };
+  /** A pair workspace of students `names` (1–3) with one file, main.py. */
+  async function newWorkspace(content: string, names: string[]): Promise<{ ws: { id: string }; fileId: string }> {
+    fixture = await pairWorkspace(server.url, [{ name: 'main.py', content }], names);
+    return { ws: { id: fixture.workspaceId }, fileId: fixture.fileIds['main.py']! };
   }
 
   test('GET /healthz and /readyz answer while the store is reachable', async () => {
     expect((await api(server.url, 'GET', '/healthz')).status).toBe(200);
     const ready = await api<{ status: string; store: string }>(server.url, 'GET', '/readyz');
-    expect(ready).toEqual({ status: 200, body: { status: 'ready', store: 'sqlite' } });
+    expect(ready).toMatchObject({ status: 200, body: { status: 'ready', store: 'sqlite' } });
   });
 
   test('[P-DOC-3] two clients typing at once converge, with astral chars, combining marks and CJK intact', async () => {
-    const { ws, fileId } = await newWorkspace('print("hi")\n');
+    const { ws, fileId } = await newWorkspace('print("hi")\n', ['Ada', 'Brian', 'Check']);
     const a = await subscribeFile(client('Ada'), ws.id, fileId);
     const b = await subscribeFile(client('Brian'), ws.id, fileId);
     const pieces = ['😀', 'e\u0301', '漢字', '𝔘', '\n', 'x', '👩‍💻'];
@@ -67,9 +72,8 @@ describe('collaboration through a real server process', () => {
   });
 
   test('[P-TR-6] a client stuck on HTTP long-polling (a proxy that breaks WebSocket) edits with a WebSocket peer', async () => {
-    const { ws, fileId } = await newWorkspace('x');
-    const polling = newClient(server.url, 'Proxy', { transports: ['polling'] });
-    clients.push(polling);
+    const { ws, fileId } = await newWorkspace('x', ['Proxy', 'Direct']);
+    const polling = client('Proxy', { transports: ['polling'] });
     const a = await subscribeFile(polling, ws.id, fileId);
     const b = await subscribeFile(client('Direct'), ws.id, fileId);
     expect(polling.socket.io.engine.transport.name).toBe('polling');
@@ -82,8 +86,9 @@ describe('collaboration through a real server process', () => {
   });
 
   test('workspace file list: create, rename (language follows), delete, duplicates refused; subscribers see it live', async () => {
-    const { ws } = await newWorkspace();
+    const { ws } = await newWorkspace('', ['Watcher']);
     const watcher = client('Watcher');
+    const cookie = user('Watcher').cookie;
     const wsDoc = watcher.connection.get(COLLECTIONS.workspaces, ws.id) as Doc<{ files: Record<string, { name: string; language: string }> }>;
     await new Promise<void>((resolve, reject) => wsDoc.subscribe((e) => (e ? reject(e) : resolve())));
     expect(Object.values(wsDoc.data.files).map((f) => f.name)).toEqual(['main.py']);
@@ -91,7 +96,7 @@ describe('collaboration through a real server process', () => {
     const created = await api<{ id: string; language: string }>(server.url, 'POST', `/api/workspaces/${ws.id}/files`, {
       name: 'util.js',
       content: 'a\r\nb\rc',
-    });
+    }, cookie);
     expect(created.status).toBe(201);
     expect(created.body.language).toBe('javascript');
     await waitFor(() => Object.keys(wsDoc.data.files).length === 2, 'live file list update');
@@ -100,7 +105,7 @@ describe('collaboration through a real server process', () => {
     const text = await subscribeFile(watcher, ws.id, created.body.id);
     expect(text.data).toBe('a\nb\nc');
 
-    const dup = await api<{ error: { code: string } }>(server.url, 'POST', `/api/workspaces/${ws.id}/files`, { name: 'main.py' });
+    const dup = await api<{ error: { code: string } }>(server.url, 'POST', `/api/workspaces/${ws.id}/files`, { name: 'main.py' }, cookie);
     expect(dup.status).toBe(409);
     expect(dup.body.error.code).toBe('ERR_TANDEM_CONFLICT');
 
@@ -109,22 +114,23 @@ describe('collaboration through a real server process', () => {
       'PATCH',
       `/api/workspaces/${ws.id}/files/${created.body.id}`,
       { name: 'util.ts' },
+      cookie,
     );
     expect(renamed.body).toMatchObject({ name: 'util.ts', language: 'typescript' });
     await waitFor(() => wsDoc.data.files[created.body.id]?.name === 'util.ts', 'live rename');
 
-    const del = await api(server.url, 'DELETE', `/api/workspaces/${ws.id}/files/${created.body.id}`);
+    const del = await api(server.url, 'DELETE', `/api/workspaces/${ws.id}/files/${created.body.id}`, undefined, cookie);
     expect(del.status).toBe(204);
     await waitFor(() => !(created.body.id in wsDoc.data.files), 'live delete');
     await waitFor(() => text.type === null, 'file doc deleted for subscribers');
 
-    const got = await api<Workspace>(server.url, 'GET', `/api/workspaces/${ws.id}`);
+    const got = await api<Workspace>(server.url, 'GET', `/api/workspaces/${ws.id}`, undefined, cookie);
     expect(got.body.files.map((f) => f.name)).toEqual(['main.py']);
-    expect((await api(server.url, 'GET', `/api/workspaces/doesNotExist1`)).status).toBe(404);
+    expect((await api(server.url, 'GET', `/api/workspaces/doesNotExist1`, undefined, cookie)).status).toBe(404);
   });
 
   test('[P-PRES-5] the people channel says who is in which file, with server-stamped names, and forgets who left', async () => {
-    const { ws, fileId } = await newWorkspace('');
+    const { ws, fileId } = await newWorkspace('', ['Carol', 'Dan']);
     const carol = client('Carol');
     const dan = client('Dan');
     const seen = new Map<string, PeoplePresence | null>();
@@ -144,7 +150,7 @@ describe('collaboration through a real server process', () => {
   });
 
   test('[P-PRES-1][P-PRES-4] presence carries the sender\'s real identity and disappears when the peer drops', async () => {
-    const { ws, fileId } = await newWorkspace('hello world');
+    const { ws, fileId } = await newWorkspace('hello world', ['Alice', 'Bob']);
     const alice = client('Alice');
     const bob = client('Bob');
     await subscribeFile(alice, ws.id, fileId);

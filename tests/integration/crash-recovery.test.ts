@@ -2,6 +2,7 @@ import type { Doc } from 'sharedb/lib/client';
 import type { TandemClient } from '../../lib/client/tandem-client';
 import { ServerProcess, api } from '../helpers/server-process';
 import { newClient, subscribeFile, waitFor, whenAcked } from '../helpers/clients';
+import { pairWorkspace, signUp } from '../helpers/accounts';
 
 /**
  * Issue #2: "SIGKILL the server mid-edit, restart it, let clients reconnect: every acknowledged
@@ -53,13 +54,12 @@ describe('[P-OP-6] crash and restart never lose or duplicate a keystroke', () =>
   }
 
   test('SIGKILL at several points while two clients type', async () => {
-    const res = await api<{ id: string; files: Array<{ id: string }> }>(server.url, 'POST', '/api/workspaces', {
-      files: [{ name: 'race.txt', content: 'start\n' }],
-    });
-    const wsId = res.body.id;
-    const fileId = res.body.files[0]!.id;
-    const a = newClient(server.url, 'A');
-    const b = newClient(server.url, 'B');
+    // A real pair: two student accounts whose sessions must also survive every kill.
+    const pair = await pairWorkspace(server.url, [{ name: 'race.txt', content: 'start\n' }], ['A', 'B']);
+    const wsId = pair.workspaceId;
+    const fileId = pair.fileIds['race.txt']!;
+    const a = newClient(server.url, pair.students[0]!);
+    const b = newClient(server.url, pair.students[1]!);
     clients.push(a, b);
     const docA = await subscribeFile(a, wsId, fileId);
     const docB = await subscribeFile(b, wsId, fileId);
@@ -102,7 +102,7 @@ describe('[P-OP-6] crash and restart never lose or duplicate a keystroke', () =>
     }
 
     // What the clients converged on is what a fresh client loads from disk.
-    const check = newClient(server.url, 'Check');
+    const check = newClient(server.url, pair.students[0]!);
     clients.push(check);
     const fresh = await subscribeFile(check, wsId, fileId);
     expect(fresh.data).toBe(docA.data);
@@ -110,12 +110,13 @@ describe('[P-OP-6] crash and restart never lose or duplicate a keystroke', () =>
   });
 
   test('[P-SHUT-1] SIGTERM: clients are told, the process exits 0 within 10 s, data survives, offline edits are sent after restart', async () => {
+    const owner = await signUp(server.url, 'Owner');
     const res = await api<{ id: string; files: Array<{ id: string }> }>(server.url, 'POST', '/api/workspaces', {
       files: [{ name: 'keep.py', content: '' }],
-    });
+    }, owner.cookie);
     const wsId = res.body.id;
     const fileId = res.body.files[0]!.id;
-    const a = newClient(server.url, 'A');
+    const a = newClient(server.url, owner);
     clients.push(a);
     const doc = await subscribeFile(a, wsId, fileId);
     doc.submitOp(['before restart\n']);
@@ -133,7 +134,7 @@ describe('[P-OP-6] crash and restart never lose or duplicate a keystroke', () =>
 
     await server.restart();
     await whenAcked(doc);
-    const check = newClient(server.url, 'Check');
+    const check = newClient(server.url, owner);
     clients.push(check);
     const fresh = await subscribeFile(check, wsId, fileId);
     expect(fresh.data).toBe('before restart\nwhile down\n');

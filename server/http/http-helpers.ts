@@ -1,0 +1,31 @@
+import type { Request, Response, NextFunction } from 'express';
+import { z } from 'zod';
+import { ErrorCode, ID_PATTERN } from '../../lib/protocol';
+import { TandemError } from '../errors';
+
+/** Validate a body with zod; the first problem becomes a 400 naming the field. */
+export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new TandemError(ErrorCode.InvalidRequest, `${where}${issue?.message ?? 'invalid request body'}`);
+  }
+  return result.data;
+}
+
+const IdSchema = z.string().regex(ID_PATTERN);
+
+/** A path id; malformed ids are indistinguishable from unknown ones (404). */
+export function param(req: Request, name: string): string {
+  const value = IdSchema.safeParse(req.params[name]);
+  if (!value.success) throw new TandemError(ErrorCode.NotFound, 'Not found.');
+  return value.data;
+}
+
+/** Express 5 forwards rejected promises too, but this keeps the handlers' type simple. */
+export function handle(fn: (req: Request, res: Response) => Promise<void>) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res).catch(next);
+  };
+}

@@ -1,0 +1,143 @@
+import type { Server as IoServer, Socket } from 'socket.io';
+import { z } from 'zod';
+import { CloseReason, ID_PATTERN } from '../../lib/protocol';
+import type { ClassroomStore } from '../../prisma-free-db';
+import type { AuthContext, AuthService } from '../auth/auth-service';
+import type { AccessPolicy } from '../authz/access-policy';
+import type { ActivityTracker } from '../classroom/activity-tracker';
+import type { ClassroomService } from '../classroom/classroom-service';
+import type { Logger } from '../logger';
+import { closeWithNotice } from './socket-gate';
+
+/** Client → server app events (docs/protocol.md P-APP-*). Each takes `(payload, ack)`. */
+export const APP_EVENTS = {
+  watchClass: 'tandem:watch-class',
+  enterWorkspace: 'tandem:enter-workspace',
+  leaveWorkspace: 'tandem:leave-workspace',
+} as const;
+
+/** Server → client app events. */
+export const APP_PUSH = {
+  classChanged: 'tandem:class-changed',
+  helpChanged: 'tandem:help-changed',
+  activity: 'tandem:activity',
+  rolesChanged: 'tandem:roles-changed',
+} as const;
+
+const IdPayload = z.strictObject({ id: z.string().regex(ID_PATTERN) });
+
+type Ack = (reply: { ok: true } | { ok: false; error: string }) => void;
+
+export interface AppEventsOptions {
+  io: IoServer;
+  store: ClassroomStore;
+  auth: AuthService;
+  policy: AccessPolicy;
+  classrooms: ClassroomService;
+  activity: ActivityTracker;
+  logger: Logger;
+}
+
+const rooms = {
+  user: (id: string) => `user:${id}`,
+  session: (hash: string) => `session:${hash}`,
+  klass: (id: string) => `class:${id}`,
+  staff: (id: string) => `staff:${id}`,
+  workspace: (id: string) => `ws:${id}`,
+};
+
+/**
+ * App events on the same Socket.io connection as ShareDB: live class updates, the teacher grid,
+ * pair roles, and closing sockets whose session or access ended (AU-4, CL-6). Every payload is
+ * validated; every room join is an access check.
+ */
+export class AppEvents {
+  constructor(private readonly o: AppEventsOptions) {
+    const { auth, classrooms, activity, io, store, logger } = o;
+    auth.on('sessionsEnded', (hashes, reason) => {
+      for (const h of hashes) {
+        void this.closeRoom(
+          rooms.session(h),
+          reason === 'signed-out' ? CloseReason.SignedOut : CloseReason.AccessChanged,
+          reason === 'signed-out' ? 'You signed out.' : 'Your sign-in ended. Sign in again.',
+          null,
+        );
+      }
+    });
+    classrooms.on('accessRevoked', (userId) => {
+      // Reconnect at once: the new connection only gets what the user may still see.
+      void this.closeRoom(rooms.user(userId), CloseReason.AccessChanged, 'Your access changed; reconnecting.', 200);
+    });
+    classrooms.on('classChanged', (classId, what) => io.to(rooms.klass(classId)).emit(APP_PUSH.classChanged, { classId, what }));
+    classrooms.on('helpChanged', (classId) => io.to(rooms.klass(classId)).emit(APP_PUSH.helpChanged, { classId }));
+    classrooms.on('rolesChanged', (group) => {
+      if (group.workspaceId) io.to(rooms.workspace(group.workspaceId)).emit(APP_PUSH.rolesChanged, { groupId: group.id, members: group.members, rolesChangedAt: group.rolesChangedAt });
+    });
+    activity.on('changed', (a) => {
+      void (async () => {
+        const group = await store.getGroupByWorkspace(a.workspaceId);
+        if (!group) return;
+        const assignment = await store.getAssignment(group.assignmentId);
+        if (!assignment) return;
+        io.to(rooms.staff(assignment.classId)).emit(APP_PUSH.activity, { assignmentId: assignment.id, groupId: group.id, activity: a });
+      })().catch((err: unknown) => logger.warn({ err }, 'activity push failed'));
+    });
+  }
+
+  /** Wire one authenticated socket. */
+  attach(socket: Socket, ctx: AuthContext): void {
+    const { policy, store, activity } = this.o;
+    void socket.join([rooms.user(ctx.user.id), rooms.session(ctx.tokenHash)]);
+    // AU-4: a socket does not outlive its session.
+    const ttl = Math.min(ctx.expiresAt - Date.now(), 2 ** 31 - 1);
+    const expiry = setTimeout(
+      () => closeWithNotice(socket, { reason: CloseReason.SessionExpired, message: 'Your sign-in expired. Sign in again.' }),
+      Math.max(0, ttl),
+    );
+    const entered = new Set<string>();
+    socket.on('disconnect', () => {
+      clearTimeout(expiry);
+      for (const ws of entered) activity.left(ws, ctx.user.id);
+    });
+
+    const on = (event: string, fn: (id: string) => Promise<void>) => {
+      socket.on(event, (payload: unknown, ack?: unknown) => {
+        const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => {};
+        const parsed = IdPayload.safeParse(payload);
+        if (!parsed.success) return reply({ ok: false, error: 'Payload must be {id} with a valid id.' });
+        fn(parsed.data.id).then(
+          () => reply({ ok: true }),
+          (err: unknown) => reply({ ok: false, error: err instanceof Error ? err.message : 'failed' }),
+        );
+      });
+    };
+
+    on(APP_EVENTS.watchClass, async (classId) => {
+      const membership = await store.getMembership(classId, ctx.user.id);
+      if (!membership && ctx.user.role !== 'admin') throw new Error('Not a member of that class.');
+      await socket.join(rooms.klass(classId));
+      if (ctx.user.role === 'admin' || membership?.role === 'teacher' || membership?.role === 'ta') await socket.join(rooms.staff(classId));
+    });
+    on(APP_EVENTS.enterWorkspace, async (workspaceId) => {
+      const d = await policy.workspace(ctx.user, workspaceId);
+      if (d.access === 'none') throw new Error('No access to that workspace.');
+      await socket.join(rooms.workspace(workspaceId));
+      if (!entered.has(workspaceId)) {
+        entered.add(workspaceId);
+        activity.entered(workspaceId, ctx.user.id);
+      }
+    });
+    on(APP_EVENTS.leaveWorkspace, async (workspaceId) => {
+      await socket.leave(rooms.workspace(workspaceId));
+      if (entered.delete(workspaceId)) activity.left(workspaceId, ctx.user.id);
+    });
+  }
+
+  private async closeRoom(room: string, reason: CloseReason, message: string, retryAfterMs: number | null): Promise<void> {
+    const sockets = await this.o.io.in(room).fetchSockets();
+    for (const s of sockets) {
+      closeWithNotice(s as unknown as Socket, { reason, message, ...(retryAfterMs === null ? {} : { retryAfterMs }) });
+    }
+    if (sockets.length) this.o.logger.info({ room: room.split(':')[0], sockets: sockets.length, reason }, 'closed sockets');
+  }
+}
