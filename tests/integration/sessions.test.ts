@@ -1,3 +1,5 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { io } from 'socket.io-client';
 import type { Doc } from 'sharedb/lib/client';
 import type { TandemClient } from '../../lib/client/tandem-client';
@@ -160,6 +162,28 @@ describe('sessions and live access changes', () => {
     expect(res.status).toBe(403);
     const bad = await api(server.url, 'PATCH', `/api/admin/users/${user.id}`, { disabled: 'yes' }, admin.cookie);
     expect(bad.status).toBe(400);
+  });
+
+  test('[AU-1] first run: the admin CLI creates an admin with a one-time link to set the password', async () => {
+    const out = execFileSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'server', 'cli', 'admin.js'), 'create-admin', '--email', 'it@campus.edu'], {
+      env: { ...process.env, DATA_DIR: server.dataDir, PUBLIC_URL: server.url },
+      encoding: 'utf8',
+    });
+    const token = /token=([A-Za-z0-9_-]+)/.exec(out)?.[1];
+    expect(token).toBeDefined();
+    const set = await api<{ user: { role: string } }>(server.url, 'POST', '/api/auth/password-reset', { token, password: 'chosen by it staff' });
+    expect(set.status).toBe(200);
+    expect(set.body.user.role).toBe('admin');
+    expect((await logIn(server.url, 'it@campus.edu', 'chosen by it staff')).role).toBe('admin');
+    // Wrong usage exits 64 with the usage text; a bad env exits 78.
+    const usage = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'server', 'cli', 'admin.js')], { encoding: 'utf8' });
+    expect(usage.status).toBe(64);
+    expect(usage.stdout).toContain('create-admin');
+    const badEnv = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'server', 'cli', 'admin.js'), 'reset-link', '--email', 'a@b.c'], {
+      env: { ...process.env, DATA_DIR: server.dataDir, PORT: 'many' },
+      encoding: 'utf8',
+    });
+    expect(badEnv.status).toBe(78);
   });
 
   test('[AU-7] a state-changing API call from a foreign Origin is refused', async () => {
