@@ -51,18 +51,22 @@ export class AccessPolicy {
     const key = `${user.id}|${workspaceId}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
-    let p = this.pending.get(key);
-    if (!p) {
-      const epoch = this.epoch;
-      p = this.decide(user, workspaceId).then((d) => {
+    const inFlight = this.pending.get(key);
+    if (inFlight) return inFlight;
+    const epoch = this.epoch;
+    const p: Promise<WorkspaceDecision> = this.decide(user, workspaceId).then(
+      (d) => {
         // A change while deciding makes this answer stale: do not cache it.
         if (epoch === this.epoch) this.cache.set(key, d);
-        this.pending.delete(key);
+        if (this.pending.get(key) === p) this.pending.delete(key);
         return d;
-      });
-      p.catch(() => this.pending.delete(key));
-      this.pending.set(key, p);
-    }
+      },
+      (err: unknown) => {
+        if (this.pending.get(key) === p) this.pending.delete(key);
+        throw err;
+      },
+    );
+    this.pending.set(key, p);
     return p;
   }
 
