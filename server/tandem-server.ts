@@ -26,6 +26,7 @@ import { ActivityTracker, textOpSize } from './classroom/activity-tracker';
 import { authRoutes } from './http/auth-routes';
 import { classroomRoutes } from './http/classroom-routes';
 import { AppEvents } from './transport/app-events';
+import { Metrics } from './observability/metrics';
 import { identityOf, type ClientConnectRequest } from './collab/agent-identity';
 
 const HandshakeSchema = z.object({
@@ -61,7 +62,14 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   );
   const classroomStore = SqliteClassroomStore.open(path.join(config.dataDir, CLASSROOM_FILE_NAME));
   const policy = new AccessPolicy(classroomStore);
-  const collab = createCollabBackend({ store, logger });
+  // The sources are wired once io and the activity tracker exist (below).
+  const metricsSources = { sockets: () => 0, docSubscriptions: () => 0, workspacesOpen: () => 0 };
+  const metrics = new Metrics({
+    sockets: () => metricsSources.sockets(),
+    docSubscriptions: () => metricsSources.docSubscriptions(),
+    workspacesOpen: () => metricsSources.workspacesOpen(),
+  });
+  const collab = createCollabBackend({ store, logger, metrics });
   installCollabAccess(collab.backend, policy, logger);
   const service = new WorkspaceService(collab.connectAsServer('workspace-service'));
   const auth = new AuthService({
@@ -84,6 +92,16 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
 
   const app = express();
   app.disable('x-powered-by');
+  // Prometheus scrape (issue 6 §3): counts and latencies only, no ids or student content.
+  app.get('/metrics', (_req, res) => {
+    metrics.registry.metrics().then(
+      (text) => res.type(metrics.registry.contentType).send(text),
+      (err: unknown) => {
+        logger.warn({ err }, 'metrics collection failed');
+        res.status(500).end();
+      },
+    );
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -122,7 +140,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     app.use('/api/auth/oidc', await oidcRoutes({ oidc: config.oidc, publicUrl: config.publicUrl, auth, store: classroomStore, cookies, logger }));
   }
   app.use('/api', (_req, _res, next) => next(new TandemError(ErrorCode.NotFound, 'No such API route.')));
-  app.use('/api', errorHandler(logger));
+  app.use('/api', errorHandler(logger, (code) => metrics.errors.inc({ code, via: 'http' })));
 
   const server = http.createServer(app);
   let nextUpgrade: ((req: http.IncomingMessage, socket: any, head: Buffer) => Promise<void>) | null = null;
@@ -163,7 +181,11 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   const gate = new SocketGate({
     messagesPerSecond: config.socketMessagesPerSecond ?? MESSAGES_PER_SECOND,
     logger,
+    onError: (code) => metrics.errors.inc({ code, via: 'sharedb' }),
   });
+  metricsSources.sockets = () => io.engine.clientsCount;
+  metricsSources.docSubscriptions = () => (collab.backend.pubsub as unknown as { streamsCount: number }).streamsCount;
+  metricsSources.workspacesOpen = () => activity.openWorkspaces();
   const appEvents = new AppEvents({ io, store: classroomStore, auth, policy, classrooms, activity, logger });
   io.use((socket, next) => {
     if (shuttingDown) return next(new Error('server is shutting down; retry shortly'));
@@ -217,6 +239,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
           shuttingDown = true;
           clearInterval(sessionSweep);
           activity.close();
+          metrics.close();
         },
       }).then(() => classroomStore.close());
       return stopping;

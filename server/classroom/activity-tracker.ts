@@ -65,6 +65,13 @@ export class ActivityTracker extends EventEmitter<{ changed: [activity: Workspac
     this.schedule(workspaceId, e);
   }
 
+  /** Workspaces someone has open right now. */
+  openWorkspaces(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.online.size > 0) n++;
+    return n;
+  }
+
   snapshot(workspaceId: string, now = Date.now()): WorkspaceActivity {
     const e = this.entries.get(workspaceId);
     if (!e) return { workspaceId, lastEditAt: null, lastEditBy: null, recentChange: 0, online: [] };

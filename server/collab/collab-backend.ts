@@ -5,6 +5,7 @@ import { textType } from '../../lib/text/text-type';
 import type { Store } from '../../prisma-free-db';
 import { TandemError, toTandemError } from '../errors';
 import type { Logger } from '../logger';
+import type { Metrics } from '../observability/metrics';
 import { identityOf, isClientConnectRequest, isServerConnectRequest, setIdentity, type AgentIdentity } from './agent-identity';
 import {
   checkClientMessage,
@@ -20,6 +21,7 @@ ShareDB.types.register(textType as unknown as Parameters<typeof ShareDB.types.re
 export interface CollabBackendOptions {
   store: Store;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 /** The ShareDB backend plus what the process needs to shut it down in order. */
@@ -40,15 +42,17 @@ type Next = (err?: unknown) => void;
  * client only; nothing is persisted and the doc is unchanged.
  */
 export function createCollabBackend(options: CollabBackendOptions): CollabBackend {
-  const { store, logger } = options;
+  const { store, logger, metrics } = options;
   let inflight = 0;
   const db = store.db as ShareDB.DB & { commit: (...args: unknown[]) => void };
   const commit = db.commit.bind(db);
   db.commit = (...args: unknown[]) => {
     const callback = args[args.length - 1] as (err: unknown, ok?: boolean) => void;
     inflight++;
+    const started = performance.now();
     commit(...args.slice(0, -1), (err: unknown, ok?: boolean) => {
       inflight--;
+      metrics?.storeCommit.observe((performance.now() - started) / 1000);
       callback(err, ok);
     });
   };
@@ -134,6 +138,17 @@ export function createCollabBackend(options: CollabBackendOptions): CollabBacken
       ctx.presence.p = checkPresenceValue(kind, ctx.presence.p, identity);
     }),
   );
+
+  if (metrics) {
+    backend.use('afterWrite', (ctx: any, next: Next) => {
+      metrics.committed(ctx.collection, ctx.id, ctx.op.v, ctx.start);
+      next();
+    });
+    backend.use('op', (ctx: any, next: Next) => {
+      if (typeof ctx.op?.v === 'number') metrics.delivered(ctx.collection, ctx.id, ctx.op.v);
+      next();
+    });
+  }
 
   return {
     backend,

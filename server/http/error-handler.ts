@@ -7,10 +7,11 @@ import type { Logger } from '../logger';
  * Every API error leaves as `{error: {code, message}}` with the status for its code. Body-parser
  * failures (bad JSON, too large) are mapped here too, so a client always gets the same shape.
  */
-export function errorHandler(logger: Logger) {
+export function errorHandler(logger: Logger, onError?: (code: string) => void) {
   return (err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     const error = fromBodyParser(err) ?? toTandemError(err);
+    onError?.(error.code);
     if (error.code === ErrorCode.Internal) logger.error({ err }, 'unhandled API error');
     res.status(error.httpStatus).json({ error: { code: error.code, message: error.message } });
   };

@@ -8,6 +8,8 @@ export interface SocketGateOptions {
   /** Sustained messages per second before the socket is closed (P-LIM-4). */
   messagesPerSecond: number;
   logger: Logger;
+  /** Told the code of every error reply and every close notice (metrics). */
+  onError?: (code: string) => void;
 }
 
 /**
@@ -19,8 +21,10 @@ export interface SocketGateOptions {
 export class SocketGate {
   private readonly limiter: RateLimiterMemory;
   private readonly logger: Logger;
+  private readonly onError: ((code: string) => void) | null;
 
   constructor(options: SocketGateOptions) {
+    this.onError = options.onError ?? null;
     // Averaged over a 2 s window, so a burst of twice the rate (opening 50 files at once) passes.
     this.limiter = new RateLimiterMemory({ points: options.messagesPerSecond * 2, duration: 2 });
     this.logger = options.logger;
@@ -28,12 +32,13 @@ export class SocketGate {
 
   /** Wire `socket` to a ShareDB stream and return it, for `backend.listen(stream, req)`. */
   open(socket: Socket): SocketIoJsonStream {
-    const stream = new SocketIoJsonStream(socket);
+    const stream = new SocketIoJsonStream(socket, this.onError);
     let closing = false;
     const close = (notice: CloseNotice) => {
       if (closing) return;
       closing = true;
       this.logger.warn({ socket: socket.id, reason: notice.reason }, 'closing socket');
+      this.onError?.(notice.reason);
       closeWithNotice(socket, notice);
     };
 

@@ -8,7 +8,11 @@ import { SHAREDB_EVENT } from '../../lib/protocol';
  * job (see socket-gate.ts), which pushes already-parsed messages with `deliver`.
  */
 export class SocketIoJsonStream extends Duplex {
-  constructor(private readonly socket: Socket) {
+  constructor(
+    private readonly socket: Socket,
+    /** Told the code of every error reply ShareDB sends (for the errors metric). */
+    private readonly onErrorReply: ((code: string) => void) | null = null,
+  ) {
     super({ objectMode: true, allowHalfOpen: false });
     socket.on('disconnect', () => {
       this.push(null);
@@ -28,6 +32,10 @@ export class SocketIoJsonStream extends Duplex {
   override _write(message: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     // A disconnected socket would buffer in socket.io forever; ShareDB resyncs on reconnect anyway.
     if (this.socket.connected) this.socket.emit(SHAREDB_EVENT, JSON.stringify(message));
+    if (this.onErrorReply) {
+      const error = (message as { error?: { code?: unknown } }).error;
+      if (error) this.onErrorReply(typeof error.code === 'string' ? error.code : 'unknown');
+    }
     callback();
   }
 
