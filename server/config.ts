@@ -58,6 +58,11 @@ const EnvSchema = z.object({
   ADMIN_EMAIL: z.email().optional(),
   /** Password of ADMIN_EMAIL (at least 10 characters); only used to create the account. */
   ADMIN_PASSWORD: z.string().min(10).max(200).optional(),
+  /** Several processes share ShareDB pub/sub, Socket.io rooms and access invalidation through this Redis. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
   /** Campus SSO (OpenID Connect): issuer URL; SSO is on when this and OIDC_CLIENT_ID are set. */
   OIDC_ISSUER_URL: z.url({ protocol: /^https?$/ }).optional(),
   OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
@@ -83,6 +88,7 @@ export interface Config {
   socketMessagesPerSecond: number | undefined;
   milestoneInterval: number;
   publicUrl: string | null;
+  redisUrl: string | null;
   cookieSecure: boolean;
   sessionTtlMs: number;
   teacherSignup: 'open' | 'closed';
@@ -142,6 +148,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     socketMessagesPerSecond: e.SOCKET_MESSAGES_PER_SECOND,
     milestoneInterval: e.MILESTONE_INTERVAL,
     publicUrl: e.PUBLIC_URL ?? null,
+    redisUrl: e.REDIS_URL ?? null,
     cookieSecure: e.COOKIE_SECURE ?? (e.PUBLIC_URL?.startsWith('https:') ?? false),
     sessionTtlMs: Math.round(e.SESSION_TTL_HOURS * 3600_000),
     teacherSignup: e.TEACHER_SIGNUP,

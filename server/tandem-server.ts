@@ -27,6 +27,7 @@ import { authRoutes } from './http/auth-routes';
 import { classroomRoutes } from './http/classroom-routes';
 import { AppEvents } from './transport/app-events';
 import { Metrics } from './observability/metrics';
+import { RedisBus } from './scale/redis-bus';
 import { identityOf, type ClientConnectRequest } from './collab/agent-identity';
 
 const HandshakeSchema = z.object({
@@ -69,7 +70,15 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     docSubscriptions: () => metricsSources.docSubscriptions(),
     workspacesOpen: () => metricsSources.workspacesOpen(),
   });
-  const collab = createCollabBackend({ store, logger, metrics });
+  const bus = config.redisUrl ? await RedisBus.connect(config.redisUrl, logger) : null;
+  if (bus) {
+    logger.info('scale-out: ShareDB pub/sub, Socket.io rooms and access invalidation go through Redis');
+    policy.onInvalidate((origin) => {
+      if (origin === 'local') bus.publishInvalidate();
+    });
+    bus.onRemoteInvalidate(() => policy.invalidate('remote'));
+  }
+  const collab = createCollabBackend({ store, logger, metrics, ...(bus ? { pubsub: bus.pubsub } : {}) });
   installCollabAccess(collab.backend, policy, logger);
   const service = new WorkspaceService(collab.connectAsServer('workspace-service'));
   const auth = new AuthService({
@@ -110,13 +119,21 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
       res.status(503).json({ status: 'shutting-down' });
       return;
     }
-    Promise.all([store.ping(), classroomStore.ping()]).then(
-      () => res.json({ status: 'ready', store: store.kind }),
-      (err: unknown) => {
-        logger.warn({ err }, 'readiness check failed');
-        res.status(503).json({ status: 'store-unreachable', store: store.kind });
-      },
-    );
+    // Each dependency is named, so an operator sees which one is down.
+    const checks: Array<[string, Promise<void> | undefined]> = [
+      ['store', store.ping()],
+      ['classroom', classroomStore.ping()],
+      ['redis', bus?.ping()],
+    ];
+    void Promise.allSettled(checks.map(([, p]) => p)).then((results) => {
+      const down = checks.filter((_, i) => results[i]!.status === 'rejected').map(([name]) => name);
+      if (down.length === 0) {
+        res.json({ status: 'ready', store: store.kind, redis: bus ? 'ok' : 'off' });
+        return;
+      }
+      logger.warn({ down }, 'readiness check failed');
+      res.status(503).json({ status: 'unavailable', down, store: store.kind });
+    });
   });
   // Files arrive as JSON strings; escaping can double their size on the wire.
   app.use(
@@ -186,6 +203,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   metricsSources.sockets = () => io.engine.clientsCount;
   metricsSources.docSubscriptions = () => (collab.backend.pubsub as unknown as { streamsCount: number }).streamsCount;
   metricsSources.workspacesOpen = () => activity.openWorkspaces();
+  bus?.attach(io);
   const appEvents = new AppEvents({ io, store: classroomStore, auth, policy, classrooms, activity, logger });
   io.use((socket, next) => {
     if (shuttingDown) return next(new Error('server is shutting down; retry shortly'));
@@ -241,7 +259,9 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
           activity.close();
           metrics.close();
         },
-      }).then(() => classroomStore.close());
+      })
+        .then(() => classroomStore.close())
+        .then(() => bus?.close());
       return stopping;
     },
   };

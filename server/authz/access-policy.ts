@@ -25,19 +25,22 @@ export class AccessPolicy {
   private readonly cache = new Map<string, WorkspaceDecision>();
   private readonly pending = new Map<string, Promise<WorkspaceDecision>>();
   private epoch = 0;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(origin: 'local' | 'remote') => void>();
 
   constructor(private readonly store: ClassroomStore) {}
 
-  /** Something access depends on changed: forget every cached decision. */
-  invalidate(): void {
+  /**
+   * Something access depends on changed: forget every cached decision. `remote` means another
+   * process made the change (and already told everyone), so listeners must not re-broadcast it.
+   */
+  invalidate(origin: 'local' | 'remote' = 'local'): void {
     this.epoch++;
     this.cache.clear();
     this.pending.clear();
-    for (const l of this.listeners) l();
+    for (const l of this.listeners) l(origin);
   }
 
-  onInvalidate(listener: () => void): () => void {
+  onInvalidate(listener: (origin: 'local' | 'remote') => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -22,6 +22,8 @@ export interface CollabBackendOptions {
   store: Store;
   logger: Logger;
   metrics?: Metrics;
+  /** Shared pub/sub when several processes serve the same docs (Redis); in-memory otherwise. */
+  pubsub?: ShareDB.PubSub;
 }
 
 /** The ShareDB backend plus what the process needs to shut it down in order. */
@@ -42,7 +44,7 @@ type Next = (err?: unknown) => void;
  * client only; nothing is persisted and the doc is unchanged.
  */
 export function createCollabBackend(options: CollabBackendOptions): CollabBackend {
-  const { store, logger, metrics } = options;
+  const { store, logger, metrics, pubsub } = options;
   let inflight = 0;
   const db = store.db as ShareDB.DB & { commit: (...args: unknown[]) => void };
   const commit = db.commit.bind(db);
@@ -60,6 +62,7 @@ export function createCollabBackend(options: CollabBackendOptions): CollabBacken
   const backend = new ShareDB({
     db: store.db,
     milestoneDb: store.milestoneDb,
+    ...(pubsub ? { pubsub } : {}),
     presence: true,
     doNotForwardSendPresenceErrorsToClient: true,
     errorHandler: (err: unknown, context: unknown) => {
