@@ -12,6 +12,21 @@ export const ERROR_EVENT = 'tandem:error';
 /** Server → client: the server is about to close this socket; why, and when to come back (P-TR-4). */
 export const CLOSE_EVENT = 'tandem:close';
 
+/** Client → server app events on the same socket, each `(payload {id}, ack)` (P-APP-*). */
+export const APP_EVENTS = {
+  watchClass: 'tandem:watch-class',
+  enterWorkspace: 'tandem:enter-workspace',
+  leaveWorkspace: 'tandem:leave-workspace',
+} as const;
+
+/** Server → client app events (P-APP-*). */
+export const APP_PUSH = {
+  classChanged: 'tandem:class-changed',
+  helpChanged: 'tandem:help-changed',
+  activity: 'tandem:activity',
+  rolesChanged: 'tandem:roles-changed',
+} as const;
+
 /** ShareDB collections a client may touch. Anything else is rejected (P-DOC-1). */
 export const COLLECTIONS = {
   /** One json0 doc per workspace: its name and file list. Read-only for clients. */

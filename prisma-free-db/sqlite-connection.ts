@@ -3,6 +3,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrateSchema } from './sqlite-schema';
 import { StorageError, StorageErrorCode, toStorageError } from './storage-error';
+import {
+  SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES,
+  WalCheckpointer,
+  type WalCheckpointOptions,
+  type WalCheckpointStats,
+} from './wal-checkpointer';
 
 /**
  * WARNING: `NORMAL` (the default) is durable against a crash or SIGKILL of the process in WAL
@@ -21,6 +27,8 @@ export interface SqliteConnectionOptions {
   synchronous?: SqliteSynchronous;
   /** How long a write waits for another process's lock before failing with SQLITE_BUSY. */
   busyTimeoutMs?: number;
+  /** Where WAL checkpoints run; by default on a worker thread, off the event loop (wal-checkpointer.ts). */
+  walCheckpoints?: WalCheckpointOptions;
 }
 
 /** Long enough to ride out another process's checkpoint; short enough to surface a stuck lock. */
@@ -43,6 +51,8 @@ const SYNCHRONOUS_MODES: readonly SqliteSynchronous[] = ['NORMAL', 'FULL'];
 export class SqliteConnection {
   private users = 0;
   private closed = false;
+  private documentsOwner: object | undefined;
+  private checkpointer: WalCheckpointer | undefined;
 
   private constructor(
     /** Absolute path of the database file. */
@@ -69,6 +79,12 @@ export class SqliteConnection {
         StorageErrorCode.InvalidArgument,
         `Invalid SQLite busy timeout: ${String(busyTimeoutMs)}.`,
       );
+    }
+    let checkpointOptions: ReturnType<typeof WalCheckpointer.resolveOptions>;
+    try {
+      checkpointOptions = WalCheckpointer.resolveOptions(options.walCheckpoints);
+    } catch (err) {
+      throw new StorageError(StorageErrorCode.InvalidArgument, describe(err));
     }
 
     let db: Database.Database;
@@ -106,7 +122,23 @@ export class SqliteConnection {
         { cause: err },
       );
     }
-    return new SqliteConnection(filename, db);
+    const connection = new SqliteConnection(filename, db);
+    connection.checkpointer = new WalCheckpointer(
+      filename,
+      busyTimeoutMs,
+      checkpointOptions,
+      () => db.pragma('wal_autocheckpoint = 0'),
+      (reason) => {
+        // The worker could not run: let commits checkpoint again rather than grow the WAL forever.
+        try {
+          if (!connection.closed) db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
+        } catch {
+          // Runs from a worker event, where a throw would crash the process; the file is unusable anyway.
+        }
+        process.emitWarning(`SQLite WAL checkpoint worker stopped (${reason}); checkpoints run inside commits again.`);
+      },
+    );
+    return connection;
   }
 
   /** Whether the file is still open. */
@@ -118,6 +150,38 @@ export class SqliteConnection {
   get database(): Database.Database {
     if (this.closed) throw closedError();
     return this.db;
+  }
+
+  /**
+   * Register `owner` as the one ShareDB DB adapter of this connection (SqliteDB caches
+   * snapshots, which is exact only while every commit to the file goes through it or through
+   * another connection, whose writes SQLite's data_version reveals). Throws if another owns it.
+   */
+  claimDocuments(owner: object): void {
+    if (this.closed) throw closedError();
+    if (this.documentsOwner !== undefined && this.documentsOwner !== owner) {
+      throw new StorageError(
+        StorageErrorCode.InvalidArgument,
+        'Invalid storage request: this SQLite connection already has a document adapter; open another connection.',
+      );
+    }
+    this.documentsOwner = owner;
+  }
+
+  /** Undo `claimDocuments` (when the adapter closes). */
+  releaseDocuments(owner: object): void {
+    if (this.documentsOwner === owner) this.documentsOwner = undefined;
+  }
+
+  /** What the background WAL checkpointer has done (for tests, the benchmark and operators). */
+  walCheckpointStats(): WalCheckpointStats {
+    return this.checkpointer?.stats() ?? {
+      state: 'inline',
+      checkpoints: 0,
+      lastWalFrames: 0,
+      maxWalFrames: 0,
+      restarts: 0,
+    };
   }
 
   /** Register a user; it must call `release()` exactly once when it closes. */
@@ -154,6 +218,8 @@ export class SqliteConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // First, so the final checkpoint below does not find the worker's checkpoint in progress.
+    this.checkpointer?.stop();
     try {
       // Fold the WAL back into the main file so a backup of tandem.sqlite alone is complete.
       this.db.pragma('wal_checkpoint(TRUNCATE)');

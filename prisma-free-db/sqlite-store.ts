@@ -1,7 +1,8 @@
 import { SqliteConnection, type SqliteSynchronous } from './sqlite-connection';
-import { SqliteDB } from './sqlite-db';
+import { SqliteDB, type SnapshotCacheOptions } from './sqlite-db';
 import { SqliteMilestoneDB } from './sqlite-milestone-db';
 import type { Store } from './store';
+import type { WalCheckpointOptions, WalCheckpointStats } from './wal-checkpointer';
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -11,6 +12,10 @@ export interface SqliteStoreOptions {
   synchronous?: SqliteSynchronous | undefined;
   /** Save a milestone snapshot every N versions. Unset: only when middleware asks. */
   milestoneInterval?: number | undefined;
+  /** Snapshot cache budget and persistence cadence; see SnapshotCacheOptions for the defaults. */
+  snapshotCache?: SnapshotCacheOptions | undefined;
+  /** Where WAL checkpoints run; default: a worker thread (wal-checkpointer.ts). */
+  walCheckpoints?: WalCheckpointOptions | undefined;
 }
 
 /** The embedded store, with the SQLite specifics tests and operators may look at. */
@@ -22,6 +27,8 @@ export interface SqliteStore extends Store {
   readonly filename: string;
   /** The journal mode in effect; always `wal` for a store this module opened. */
   journalMode(): string;
+  /** What the background WAL checkpointer has done so far. */
+  walCheckpointStats(): WalCheckpointStats;
 }
 
 /**
@@ -29,11 +36,15 @@ export interface SqliteStore extends Store {
  * milestones and ops share a single writer). Throws a StorageError if the file cannot be used.
  */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  const connection = SqliteConnection.open({ filename: options.filename, synchronous: options.synchronous });
+  const connection = SqliteConnection.open({
+    filename: options.filename,
+    synchronous: options.synchronous,
+    walCheckpoints: options.walCheckpoints,
+  });
   let db: SqliteDB;
   let milestoneDb: SqliteMilestoneDB;
   try {
-    db = new SqliteDB({ connection });
+    db = new SqliteDB({ connection, snapshotCache: options.snapshotCache });
     milestoneDb = new SqliteMilestoneDB({ connection, interval: options.milestoneInterval });
   } catch (err) {
     connection.close();
@@ -47,6 +58,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     milestoneDb,
     filename: connection.filename,
     journalMode: () => connection.journalMode(),
+    walCheckpointStats: () => connection.walCheckpointStats(),
     ping: async () => db.ping(),
     close: () => {
       closing ??= (async () => {

@@ -6,7 +6,7 @@ import type { Doc } from 'sharedb/lib/client';
 import { installUndoRedoKeybindings, MonacoBinding } from '../../lib/binding/monaco-binding';
 import { RemoteCursors } from '../../lib/binding/remote-cursors';
 import type { TandemClient } from '../../lib/client/tandem-client';
-import { COLLECTIONS, fileDocId } from '../../lib/protocol';
+import { COLLECTIONS, fileDocId, type CursorPresence } from '../../lib/protocol';
 import type { Theme } from '../_lib/theme';
 import type { WorkspacePresence } from '../_lib/workspace-presence';
 
@@ -86,6 +86,14 @@ export interface CodeEditorProps {
   onHandle: (handle: CodeEditorHandle | null) => void;
   /** Something the person should know (an edit refused as too large, a rejected op). */
   onNotice: (message: string) => void;
+  /** Read-only viewer, or a navigator under strict roles: typing (and undo) does nothing. */
+  readOnly: boolean;
+  /** Shown by Monaco when someone types into the read-only editor. */
+  readOnlyMessage: string;
+  /** Follow mode: the clientId whose primary cursor this editor keeps in view, or null. */
+  follow: string | null;
+  /** Own keyboard input in the editor (ends follow mode). */
+  onUserInput: () => void;
 }
 
 type FileState = { status: 'loading' } | { status: 'ready' } | { status: 'error'; message: string };
@@ -96,13 +104,19 @@ type FileState = { status: 'loading' } | { status: 'ready' } | { status: 'error'
  * file you left are still sent when the connection returns.
  */
 export default function CodeEditor(props: CodeEditorProps) {
-  const { client, presence, workspaceId, fileId, language, theme, self, onHandle, onNotice } = props;
+  const { client, presence, workspaceId, fileId, language, theme, self, onHandle, onNotice, readOnly, readOnlyMessage, follow } = props;
   const mountRef = useRef<HTMLDivElement>(null);
   const [editor, setEditor] = useState<monaco.editor.IStandaloneCodeEditor | null>(null);
   const [fileState, setFileState] = useState<FileState>({ status: 'loading' });
   const docs = useRef(new Map<string, Doc>());
   const viewStates = useRef(new Map<string, monaco.editor.ICodeEditorViewState | null>());
   const modelRef = useRef<monaco.editor.ITextModel | null>(null);
+  const bindingRef = useRef<MonacoBinding | null>(null);
+  const [followLine, setFollowLine] = useState<number | null>(null);
+  const readOnlyRef = useRef(readOnly);
+  readOnlyRef.current = readOnly;
+  const inputRef = useRef(props.onUserInput);
+  inputRef.current = props.onUserInput;
   const teardownRef = useRef<(() => void) | null>(null);
   const themeRef = useRef(theme);
   themeRef.current = theme;
@@ -130,12 +144,16 @@ export default function CodeEditor(props: CodeEditorProps) {
       fixedOverflowWidgets: true,
       bracketPairColorization: { enabled: true },
       ariaLabel: 'Code editor',
+      readOnly: readOnlyRef.current,
     });
+    // Any key of my own ends follow mode (the follower takes over their own view again).
+    const keys = created.onKeyDown(() => inputRef.current());
     setEditor(created);
     const openDocs = docs.current;
     return () => {
       // React cleans effects up in declaration order; unbind the file before the editor goes.
       teardownRef.current?.();
+      keys.dispose();
       created.dispose();
       setEditor(null);
       // destroy() waits until pending edits are acknowledged before unsubscribing.
@@ -147,6 +165,10 @@ export default function CodeEditor(props: CodeEditorProps) {
   useEffect(() => {
     monaco.editor.setTheme(monacoTheme(theme));
   }, [theme]);
+
+  useEffect(() => {
+    editor?.updateOptions({ readOnly, readOnlyMessage: { value: readOnlyMessage } });
+  }, [editor, readOnly, readOnlyMessage]);
 
   // Open, bind and later unbind the current file.
   useEffect(() => {
@@ -192,7 +214,13 @@ export default function CodeEditor(props: CodeEditorProps) {
         // The workspace doc's op removes the file from the tree and moves us elsewhere.
         onDeleted: () => {},
       });
-      keys = installUndoRedoKeybindings(monaco, editor, binding);
+      bindingRef.current = binding;
+      const bound = binding;
+      // Undo submits ops too: not while read-only (the server would refuse them anyway).
+      keys = installUndoRedoKeybindings(monaco, editor, {
+        undo: () => !readOnlyRef.current && bound.undo(),
+        redo: () => !readOnlyRef.current && bound.redo(),
+      });
       presence.setOpenFile(fileId);
       cursors = new RemoteCursors({
         connection,
@@ -215,6 +243,7 @@ export default function CodeEditor(props: CodeEditorProps) {
       if (model) viewStates.current.set(fileId, editor.saveViewState());
       cursors?.destroy();
       keys?.dispose();
+      if (bindingRef.current === binding) bindingRef.current = null;
       binding?.destroy();
       presence.setOpenFile(null);
       editor.setModel(null);
@@ -230,6 +259,36 @@ export default function CodeEditor(props: CodeEditorProps) {
     if (modelRef.current && fileState.status === 'ready') monaco.editor.setModelLanguage(modelRef.current, language);
   }, [language, fileState]);
 
+  // Follow mode: keep the followed person's primary cursor in view. Their cursor presence arrives
+  // on the file's presence channel, which RemoteCursors already subscribes to; we only listen.
+  useEffect(() => {
+    setFollowLine(null);
+    const binding = bindingRef.current;
+    const model = modelRef.current;
+    if (!editor || !follow || fileState.status !== 'ready' || !binding || !model) return;
+    const channel = client.connection.getDocPresence(COLLECTIONS.files, fileDocId(workspaceId, fileId));
+    const reveal = (value: unknown) => {
+      const v = value as CursorPresence | null;
+      const head = v && v.clientId === follow ? v.selections?.[0]?.head : undefined;
+      if (typeof head !== 'number' || model.isDisposed()) return;
+      let offset: number;
+      try {
+        offset = binding.toUtf16(head);
+      } catch {
+        return;
+      }
+      const line = model.getPositionAt(offset).lineNumber;
+      editor.revealLineInCenterIfOutsideViewport(line);
+      setFollowLine(line);
+    };
+    for (const value of Object.values(channel.remotePresences)) reveal(value);
+    const onReceive = (_id: string, value: unknown) => reveal(value);
+    channel.on('receive', onReceive);
+    return () => {
+      channel.off('receive', onReceive);
+    };
+  }, [editor, follow, fileState, client, workspaceId, fileId]);
+
   useEffect(() => {
     onHandle({
       getText: () => modelRef.current?.getValue() ?? null,
@@ -243,7 +302,15 @@ export default function CodeEditor(props: CodeEditorProps) {
 
   return (
     <>
-      <div ref={mountRef} className="editor-mount" data-testid="editor" data-file-id={fileId} data-state={fileState.status} />
+      <div
+        ref={mountRef}
+        className="editor-mount"
+        data-testid="editor"
+        data-file-id={fileId}
+        data-state={fileState.status}
+        data-readonly={readOnly ? 'true' : 'false'}
+        data-follow-line={followLine ?? undefined}
+      />
       {fileState.status === 'error' && (
         <div className="editor-placeholder" role="alert" style={{ position: 'absolute', inset: 0, background: 'var(--surface)' }}>
           <h2>Can’t open this file</h2>

@@ -15,6 +15,8 @@ export interface FileTreeProps {
   onOpen: (fileId: string) => void;
   /** Colours of the people in each file, shown as dots. */
   peerColors: Map<string, string[]>;
+  /** No create, rename or delete (read-only viewer, or strict-mode navigator). */
+  readOnly?: boolean;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface FileTreeProps {
  * Keyboard: ↑/↓/Home/End move between files, Enter opens, F2 renames, Delete asks to delete.
  * In the name field Enter saves and Escape cancels.
  */
-export function FileTree({ workspaceId, files, openFileId, onOpen, peerColors }: FileTreeProps) {
+export function FileTree({ workspaceId, files, openFileId, onOpen, peerColors, readOnly = false }: FileTreeProps) {
   const [mode, setMode] = useState<Mode>({ kind: 'idle' });
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -124,14 +126,16 @@ export function FileTree({ workspaceId, files, openFileId, onOpen, peerColors }:
       case 'End':
         return move(ids.length - 1);
       case 'F2':
+        if (readOnly) return;
         event.preventDefault();
         setError(null);
         return setMode({ kind: 'rename', fileId });
       case 'Delete':
+        if (readOnly) return;
         event.preventDefault();
         return setConfirmDelete(fileId);
       case 'Backspace':
-        if (event.metaKey) {
+        if (event.metaKey && !readOnly) {
           event.preventDefault();
           setConfirmDelete(fileId);
         }
@@ -147,6 +151,7 @@ export function FileTree({ workspaceId, files, openFileId, onOpen, peerColors }:
         <h2 className="panel-title" id="files-title">
           Files
         </h2>
+        {!readOnly && (
         <button
           type="button"
           className="icon-btn"
@@ -160,6 +165,7 @@ export function FileTree({ workspaceId, files, openFileId, onOpen, peerColors }:
         >
           <PlusIcon />
         </button>
+        )}
       </div>
       <div className="panel-body">
         {error && (
@@ -208,7 +214,7 @@ export function FileTree({ workspaceId, files, openFileId, onOpen, peerColors }:
                   className="file-button"
                   aria-current={active ? 'page' : undefined}
                   onClick={() => onOpen(fileId)}
-                  onDoubleClick={() => setMode({ kind: 'rename', fileId })}
+                  onDoubleClick={() => !readOnly && setMode({ kind: 'rename', fileId })}
                   onKeyDown={(e) => onRowKeyDown(e, fileId)}
                 >
                   <FileIcon className="file-icon" />
@@ -221,6 +227,7 @@ export function FileTree({ workspaceId, files, openFileId, onOpen, peerColors }:
                     </span>
                   )}
                 </button>
+                {!readOnly && (
                 <span className="file-row-actions">
                   <button
                     type="button"
@@ -246,12 +253,13 @@ export function FileTree({ workspaceId, files, openFileId, onOpen, peerColors }:
                     <TrashIcon size={14} />
                   </button>
                 </span>
+                )}
               </li>
             );
           })}
         </ul>
-        {ids.length === 0 && mode.kind !== 'create' && <p className="tree-empty">No files yet. Press + to create one.</p>}
-        {ids.length > 0 && (
+        {ids.length === 0 && mode.kind !== 'create' && <p className="tree-empty">{readOnly ? 'No files yet.' : 'No files yet. Press + to create one.'}</p>}
+        {ids.length > 0 && !readOnly && (
           <p className="tree-hint">
             <span className="kbd">F2</span> rename · <span className="kbd">Del</span> delete
           </p>

@@ -1,5 +1,6 @@
 'use client';
 
+import type { PairRole } from '../_lib/api';
 import { initials } from '../_lib/identity';
 
 export interface PersonView {
@@ -9,6 +10,8 @@ export interface PersonView {
   /** The file they are in, if known. */
   fileName: string | null;
   self: boolean;
+  /** Driver or navigator, in a pair workspace. */
+  role?: PairRole | null;
 }
 
 export function Avatar({ name, color, title }: { name: string; color: string; title?: string }) {
@@ -19,24 +22,74 @@ export function Avatar({ name, color, title }: { name: string; color: string; ti
   );
 }
 
-/** Who is here, in their cursor colour, and which file each person is in. */
-export function PeopleList({ people }: { people: PersonView[] }) {
+export function RoleBadge({ role }: { role: PairRole }) {
+  return (
+    <span className={`pair-role ${role}`} data-testid="role-badge" data-role={role}>
+      {role}
+    </span>
+  );
+}
+
+/**
+ * Who is here, in their cursor colour, and which file each person is in. Clicking someone else
+ * follows them (their file and cursor); clicking again stops.
+ */
+export function PeopleList({
+  people,
+  following,
+  onFollow,
+}: {
+  people: PersonView[];
+  following: string | null;
+  onFollow: (clientId: string | null) => void;
+}) {
   return (
     <ul className="people-list" data-testid="people-list" aria-label="People in this workspace">
-      {people.map((p) => (
-        <li key={p.clientId} className="person" data-testid="person" data-client-id={p.clientId} data-name={p.name}>
-          <Avatar name={p.name} color={p.color} />
-          <span className="person-text">
-            <span className="person-name">
-              {p.name}
-              {p.self && <span className="you"> (you)</span>}
+      {people.map((p) => {
+        const isFollowed = following === p.clientId;
+        const content = (
+          <>
+            <Avatar name={p.name} color={p.color} />
+            <span className="person-text">
+              <span className="person-name">
+                {p.name}
+                {p.self && <span className="you"> (you)</span>}
+              </span>
+              <span className="person-where">
+                {p.role && <RoleBadge role={p.role} />}
+                <span data-testid="person-file">{p.fileName ? `in ${p.fileName}` : 'looking around'}</span>
+              </span>
             </span>
-            <span className="person-where" data-testid="person-file">
-              {p.fileName ? `in ${p.fileName}` : 'looking around'}
-            </span>
-          </span>
-        </li>
-      ))}
+            {isFollowed && <span className="following-tag">following</span>}
+          </>
+        );
+        return (
+          <li
+            key={p.clientId}
+            className={`person${isFollowed ? ' followed' : ''}`}
+            data-testid="person"
+            data-client-id={p.clientId}
+            data-name={p.name}
+            data-role={p.role ?? undefined}
+          >
+            {p.self ? (
+              <div className="person-inner">{content}</div>
+            ) : (
+              <button
+                type="button"
+                className="person-inner person-button"
+                data-testid="follow-person"
+                aria-pressed={isFollowed}
+                title={isFollowed ? `Stop following ${p.name}` : `Follow ${p.name}: see their file and cursor`}
+                onClick={() => onFollow(isFollowed ? null : p.clientId)}
+              >
+                {content}
+                <span className="visually-hidden">{isFollowed ? ', following. Press to stop.' : ', press to follow.'}</span>
+              </button>
+            )}
+          </li>
+        );
+      })}
     </ul>
   );
 }

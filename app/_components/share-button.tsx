@@ -3,7 +3,8 @@
 import { useEffect, useState } from 'react';
 import { CheckIcon, LinkIcon } from './icons';
 
-async function copyText(text: string): Promise<boolean> {
+/** Copy to the clipboard; false when the browser refused both ways. */
+export async function copyText(text: string): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(text);
     return true;
@@ -22,7 +23,10 @@ async function copyText(text: string): Promise<boolean> {
   }
 }
 
-/** Copies the workspace's link. The link is the invitation: anyone who has it can edit. */
+/**
+ * Copies the workspace's link. The link grants nothing by itself: only people with access to the
+ * workspace (the pair, the class staff) can open it.
+ */
 export function ShareButton({ workspaceId }: { workspaceId: string }) {
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
   useEffect(() => {
@@ -34,14 +38,14 @@ export function ShareButton({ workspaceId }: { workspaceId: string }) {
   return (
     <button
       type="button"
-      className="btn btn-primary"
+      className="btn"
       data-testid="share-button"
       data-url={url}
       title={`Copy link: ${url}`}
       onClick={async () => setCopied((await copyText(url)) ? 'yes' : 'failed')}
     >
       {copied === 'yes' ? <CheckIcon /> : <LinkIcon />}
-      <span>{copied === 'yes' ? 'Link copied' : copied === 'failed' ? 'Copy failed' : 'Share'}</span>
+      <span>{copied === 'yes' ? 'Link copied' : copied === 'failed' ? 'Copy failed' : 'Copy link'}</span>
       <span className="visually-hidden" role="status">
         {copied === 'yes' ? 'Link copied to the clipboard' : copied === 'failed' ? `Copy this link: ${url}` : ''}
       </span>

@@ -5,17 +5,21 @@ import Link from 'next/link';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { colorForClient } from '../../lib/binding/remote-cursors';
 import { sortedFileIds, type FileEntry } from '../../lib/workspace';
-import { loadIdentity, saveIdentity } from '../_lib/identity';
+import { api, type GroupView, type PairRole, type WorkspaceContext } from '../_lib/api';
 import { languageLabel } from '../_lib/languages';
-import { rememberWorkspace } from '../_lib/recent-workspaces';
+import { APP_EVENTS, APP_PUSH, useOnConnect, useSocketEvent } from '../_lib/live-client';
 import { useTheme } from '../_lib/theme';
+import { useResource } from '../_lib/use-resource';
 import { useConnectionState, useSession } from '../_lib/use-session';
 import { useWorkspaceDoc } from '../_lib/use-workspace-doc';
+import { AccountMenu } from './account-menu';
 import type { CodeEditorHandle } from './code-editor';
 import { ConnectionIndicator } from './connection-indicator';
 import { FileTree } from './file-tree';
+import { RaiseHand } from './help-queue';
 import { BrandMark, FileIcon } from './icons';
-import { NameDialog } from './name-dialog';
+import { PageError } from './page-states';
+import { PairBar } from './pair-bar';
 import { Avatar, AvatarStack, PeopleList, type PersonView } from './people';
 import { ShareButton } from './share-button';
 import { ThemeToggle } from './theme-toggle';
@@ -38,22 +42,147 @@ declare global {
   }
 }
 
-/** The workspace page: header, file tree, people, editor. Client-only (localStorage, sockets). */
+/**
+ * The workspace page. First asks the server what this account may do here
+ * (`/api/workspaces/:id/context`); a workspace it may not see looks exactly like one that does
+ * not exist, and no socket is opened for it.
+ */
 export default function WorkspaceApp({ workspaceId }: { workspaceId: string }) {
-  const [identity, setIdentity] = useState(loadIdentity);
-  const [editingName, setEditingName] = useState(identity.displayName === null);
-  const { session, peers } = useSession(identity, workspaceId);
-  const connection = useConnectionState(session?.client ?? null);
-  const workspace = useWorkspaceDoc(session?.client.connection ?? null, workspaceId);
+  const context = useResource(() => api.workspaceContext(workspaceId), workspaceId);
+  if (context.error && !context.data) {
+    if (context.error.status === 404 || context.error.status === 403) return <WorkspaceMissing />;
+    // 401 is already on its way to the sign-in page.
+    if (context.error.status === 401) return <WorkspaceSkeleton />;
+    return <PageError message={context.error.message} />;
+  }
+  if (!context.data) return <WorkspaceSkeleton />;
+  if (context.error?.status === 404 || context.error?.status === 403) return <WorkspaceMissing />;
+  return <WorkspaceView workspaceId={workspaceId} context={context.data} reloadContext={context.reload} />;
+}
+
+function WorkspaceMissing() {
+  return (
+    <main className="page-message" data-testid="workspace-missing">
+      <h1>Workspace not found</h1>
+      <p>This workspace doesn’t exist, or your account has no access to it. Check that you are signed in with the right account.</p>
+      <Link href="/" className="btn btn-primary">
+        Go to the start page
+      </Link>
+    </main>
+  );
+}
+
+function WorkspaceSkeleton() {
+  return (
+    <div className="ws" aria-busy="true">
+      <header className="ws-header" />
+      <aside className="ws-sidebar" />
+      <main className="ws-main" />
+    </div>
+  );
+}
+
+type GroupState = NonNullable<WorkspaceContext['group']>;
+
+function WorkspaceView({
+  workspaceId,
+  context,
+  reloadContext,
+}: {
+  workspaceId: string;
+  context: WorkspaceContext;
+  reloadContext: () => void;
+}) {
+  const me = context.me;
+  const user = useMemo(() => ({ id: me.id, displayName: me.displayName }), [me.id, me.displayName]);
+  const { session, peers } = useSession(user, workspaceId);
+  const client = session?.client ?? null;
+  const connection = useConnectionState(client);
+  const workspace = useWorkspaceDoc(client?.connection ?? null, workspaceId);
   const theme = useTheme();
   const files = workspace.status === 'ready' ? workspace.data.files : null;
-  const selfColor = colorForClient(identity.clientId);
+  const selfColor = colorForClient(me.id);
 
   const [openFileId, setOpenFileId] = useState<string | null>(() => new URLSearchParams(window.location.search).get('file'));
   const [toast, setToast] = useState<string | null>(null);
+  const [helpVersion, setHelpVersion] = useState(0);
   const seenFiles = useRef(new Map<string, string>());
   const awaitingFile = useRef<string | null>(null);
   const editorRef = useRef<CodeEditorHandle | null>(null);
+
+  // ── pair roles: from the context, then live from tandem:roles-changed ───────────────────
+  const [group, setGroup] = useState<GroupState | null>(context.group);
+  useEffect(() => setGroup(context.group), [context.group]);
+  const applyRoles = useCallback((update: { members: Array<{ userId: string; role: PairRole }>; rolesChangedAt: number }) => {
+    setGroup((g) => {
+      if (!g || update.rolesChangedAt < g.rolesChangedAt) return g;
+      const names = new Map(g.members.map((m) => [m.userId, m.displayName]));
+      return {
+        ...g,
+        rolesChangedAt: update.rolesChangedAt,
+        members: update.members.map((m) => ({ userId: m.userId, role: m.role, displayName: names.get(m.userId) ?? 'Classmate' })),
+      };
+    });
+  }, []);
+  const myRole = group?.members.find((m) => m.userId === me.id)?.role ?? null;
+  const strictRoles = context.assignment?.strictRoles ?? false;
+  // Same rule as the server's (WS-3): under strict roles only the driver writes.
+  const strictNavigator = group ? strictRoles && myRole === 'navigator' : context.strictNavigator;
+  const readOnly = context.access === 'read' || strictNavigator;
+  const readOnlyMessage =
+    context.access === 'read' ? 'You are viewing this workspace read-only.' : 'Strict pair roles: only the driver types. Swap roles to take the keyboard.';
+  const inMyGroup = myRole !== null;
+
+  // ── live events on this socket ─────────────────────────────────────────────────────────
+  const classId = context.class?.id ?? null;
+  useOnConnect(client, (c, reconnect) => {
+    c.socket.emit(APP_EVENTS.enterWorkspace, { id: workspaceId });
+    if (classId) c.socket.emit(APP_EVENTS.watchClass, { id: classId });
+    // Access may have changed while we were away (removed from the class, roles swapped).
+    if (reconnect) {
+      reloadContext();
+      setHelpVersion((v) => v + 1);
+    }
+  });
+  useEffect(() => {
+    if (!client) return;
+    return () => {
+      client.socket.emit(APP_EVENTS.leaveWorkspace, { id: workspaceId });
+    };
+  }, [client, workspaceId]);
+  useSocketEvent<{ groupId: string; members: Array<{ userId: string; role: PairRole }>; rolesChangedAt: number }>(
+    client,
+    APP_PUSH.rolesChanged,
+    (e) => {
+      if (e.groupId === group?.id) applyRoles(e);
+    },
+  );
+  useSocketEvent<{ classId: string }>(client, APP_PUSH.helpChanged, (e) => {
+    if (e.classId === classId) setHelpVersion((v) => v + 1);
+  });
+  useSocketEvent<{ classId: string; what: string }>(client, APP_PUSH.classChanged, (e) => {
+    if (e.classId === classId && e.what !== 'roster') reloadContext();
+  });
+
+  // ── follow mode ────────────────────────────────────────────────────────────────────────
+  // Someone watching a teacher's broadcast follows the teacher from the start.
+  const [following, setFollowing] = useState<string | null>(() =>
+    context.kind === 'personal' && context.access === 'read' && context.ownerUserId && context.ownerUserId !== me.id ? context.ownerUserId : null,
+  );
+  const followedPeer = following ? peers.find((p) => p.clientId === following) : undefined;
+  const followedFile = followedPeer?.fileId ?? null;
+  useEffect(() => {
+    if (followedFile && files?.[followedFile] && followedFile !== openFileId) setOpenFileId(followedFile);
+  }, [followedFile, files, openFileId]);
+  useEffect(() => {
+    if (!following) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') setFollowing(null);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [following]);
+  const stopFollowing = useCallback(() => setFollowing(null), []);
 
   // Keep the open file valid as the live file list changes under us.
   useEffect(() => {
@@ -78,10 +207,8 @@ export default function WorkspaceApp({ workspaceId }: { workspaceId: string }) {
 
   const workspaceName = workspace.status === 'ready' ? workspace.data.name : null;
   useEffect(() => {
-    if (!workspaceName) return;
-    document.title = `${workspaceName} · Tandem`;
-    rememberWorkspace(workspaceId, workspaceName);
-  }, [workspaceName, workspaceId]);
+    if (workspaceName) document.title = `${workspaceName} · Tandem`;
+  }, [workspaceName]);
 
   useEffect(() => {
     if (!toast) return;
@@ -91,30 +218,27 @@ export default function WorkspaceApp({ workspaceId }: { workspaceId: string }) {
 
   // Warn before closing the tab while edits are still on their way.
   useEffect(() => {
-    const client = session?.client;
     if (!client) return;
     const onBeforeUnload = (event: BeforeUnloadEvent) => {
       if (client.unsentEdits() > 0) event.preventDefault();
     };
     window.addEventListener('beforeunload', onBeforeUnload);
     return () => window.removeEventListener('beforeunload', onBeforeUnload);
-  }, [session]);
+  }, [client]);
 
   useEffect(() => {
     if (files) session?.presence.setFiles(Object.keys(files));
   }, [files, session]);
 
+  const roleOf = useCallback((userId: string) => group?.members.find((m) => m.userId === userId)?.role ?? null, [group]);
   const people = useMemo<PersonView[]>(() => {
     const fileName = (id: string | null) => (id && files?.[id]?.name) || null;
-    const self: PersonView = {
-      clientId: identity.clientId,
-      name: identity.displayName ?? 'You',
-      color: selfColor,
-      fileName: fileName(openFileId),
-      self: true,
-    };
-    return [self, ...peers.map((p) => ({ clientId: p.clientId, name: p.name, color: p.color, fileName: fileName(p.fileId), self: false }))];
-  }, [peers, files, identity, openFileId, selfColor]);
+    const self: PersonView = { clientId: me.id, name: me.displayName, color: selfColor, fileName: fileName(openFileId), self: true, role: roleOf(me.id) };
+    return [
+      self,
+      ...peers.map((p) => ({ clientId: p.clientId, name: p.name, color: p.color, fileName: fileName(p.fileId), self: false, role: roleOf(p.clientId) })),
+    ];
+  }, [peers, files, me, openFileId, selfColor, roleOf]);
 
   const peerColors = useMemo(() => {
     const map = new Map<string, string[]>();
@@ -131,7 +255,7 @@ export default function WorkspaceApp({ workspaceId }: { workspaceId: string }) {
   openRef.current = openFileId;
   useEffect(() => {
     window.__tandem = {
-      client: session?.client ?? null,
+      client: client ?? null,
       getText(fileName) {
         const openName = openRef.current ? filesRef.current?.[openRef.current]?.name : undefined;
         if (fileName === undefined || fileName === openName) return editorRef.current?.getText() ?? null;
@@ -144,39 +268,20 @@ export default function WorkspaceApp({ workspaceId }: { workspaceId: string }) {
     return () => {
       delete window.__tandem;
     };
-  }, [session]);
+  }, [client]);
 
-  const openFile = useCallback(
-    (fileId: string) => {
-      if (!filesRef.current?.[fileId]) awaitingFile.current = fileId;
-      setOpenFileId(fileId);
-    },
-    [],
-  );
+  const openFile = useCallback((fileId: string) => {
+    if (!filesRef.current?.[fileId]) awaitingFile.current = fileId;
+    // Choosing a file yourself ends follow mode.
+    setFollowing(null);
+    setOpenFileId(fileId);
+  }, []);
 
   const onEditorHandle = useCallback((handle: CodeEditorHandle | null) => {
     editorRef.current = handle;
   }, []);
 
-  function saveName(name: string) {
-    setEditingName(false);
-    if (name === identity.displayName) return;
-    const next = { clientId: identity.clientId, displayName: name };
-    saveIdentity(next);
-    setIdentity(next);
-  }
-
-  if (workspace.status === 'missing') {
-    return (
-      <main className="page-message" data-testid="workspace-missing">
-        <h1>Workspace not found</h1>
-        <p>This link doesn’t match any workspace on this server. Check that you copied the whole link.</p>
-        <Link href="/" className="btn btn-primary">
-          Go to the start page
-        </Link>
-      </main>
-    );
-  }
+  if (workspace.status === 'missing') return <WorkspaceMissing />;
   if (workspace.status === 'error') {
     return (
       <main className="page-message" role="alert">
@@ -191,17 +296,36 @@ export default function WorkspaceApp({ workspaceId }: { workspaceId: string }) {
 
   const openFileEntry: FileEntry | undefined = openFileId ? files?.[openFileId] : undefined;
   const hereWithMe = people.filter((p) => !p.self && openFileEntry && p.fileName === openFileEntry.name);
-  const renameBlocked =
-    connection.unsent > 0 ? 'Your last edits are still being sent. Try again once the indicator says “Saved”.' : null;
+  const followedName = following
+    ? (followedPeer?.name ??
+      group?.members.find((m) => m.userId === following)?.displayName ??
+      (following === context.ownerUserId ? 'the owner of this workspace' : null))
+    : null;
 
   return (
-    <div className="ws" data-testid="workspace" data-ready={workspace.status === 'ready' ? 'true' : 'false'}>
+    <div
+      className="ws"
+      data-testid="workspace"
+      data-ready={workspace.status === 'ready' ? 'true' : 'false'}
+      data-access={context.access}
+      data-readonly={readOnly ? 'true' : 'false'}
+    >
       <header className="ws-header">
         <div className="ws-title">
           <Link href="/" className="brand" aria-label="Tandem start page">
             <BrandMark />
             <span className="label-wide">Tandem</span>
           </Link>
+          {context.class && (
+            <>
+              <span className="sep" aria-hidden="true">
+                /
+              </span>
+              <Link href={`/classes/${context.class.id}`} className="ws-crumb" data-testid="class-crumb">
+                {context.class.name}
+              </Link>
+            </>
+          )}
           <span className="sep" aria-hidden="true">
             /
           </span>
@@ -214,22 +338,20 @@ export default function WorkspaceApp({ workspaceId }: { workspaceId: string }) {
           <ConnectionIndicator state={connection} />
           <ShareButton workspaceId={workspaceId} />
           <ThemeToggle />
-          <button
-            type="button"
-            className="icon-btn"
-            data-testid="change-name"
-            aria-label={`You are ${identity.displayName ?? 'not named yet'}. Change your name`}
-            title="Change your name"
-            onClick={() => setEditingName(true)}
-          >
-            <Avatar name={identity.displayName ?? '?'} color={selfColor} />
-          </button>
+          <AccountMenu user={{ id: me.id, displayName: me.displayName }} />
         </div>
       </header>
 
       <aside className="ws-sidebar" aria-label="Workspace">
         {files ? (
-          <FileTree workspaceId={workspaceId} files={files} openFileId={openFileId} onOpen={openFile} peerColors={peerColors} />
+          <FileTree
+            workspaceId={workspaceId}
+            files={files}
+            openFileId={openFileId}
+            onOpen={openFile}
+            peerColors={peerColors}
+            readOnly={readOnly}
+          />
         ) : (
           <section className="panel panel-files" aria-busy="true">
             <div className="panel-head">
@@ -251,12 +373,55 @@ export default function WorkspaceApp({ workspaceId }: { workspaceId: string }) {
             </h2>
           </div>
           <div className="panel-body">
-            <PeopleList people={people} />
+            <PeopleList people={people} following={following} onFollow={setFollowing} />
+            {people.length > 1 && !following && <p className="tree-hint">Click someone to follow their file and cursor.</p>}
           </div>
         </section>
+        {classId && inMyGroup && (
+          <section className="panel panel-help" aria-label="Help">
+            <div className="panel-body">
+              <RaiseHand classId={classId} workspaceId={workspaceId} version={helpVersion} compact />
+            </div>
+          </section>
+        )}
       </aside>
 
       <main className="ws-main">
+        {context.access === 'read' && (
+          <div className="banner banner-readonly" role="status" data-testid="readonly-banner">
+            <strong>Viewing read-only.</strong>
+            <span>
+              {context.kind === 'group' ? 'You see their edits live, but cannot type here.' : 'You see the edits live, but cannot type here.'}
+            </span>
+          </div>
+        )}
+        {group && (
+          <PairBar
+            group={group}
+            meId={me.id}
+            swapMinutes={context.assignment?.swapMinutes ?? null}
+            strict={strictRoles}
+            onSwapped={(g: GroupView) => applyRoles(g)}
+            onError={setToast}
+          />
+        )}
+        {strictNavigator && context.access === 'write' && (
+          <div className="banner banner-navigator" role="status" data-testid="navigator-banner">
+            <strong>You are navigating.</strong>
+            <span>Only the driver types. Guide them, or swap roles to take the keyboard.</span>
+          </div>
+        )}
+        {following && (
+          <div className="banner banner-follow" role="status" data-testid="follow-banner">
+            <span>
+              Following <strong>{followedName ?? 'someone'}</strong>
+              {followedPeer ? '' : ' (not here right now)'}
+            </span>
+            <button type="button" className="btn btn-ghost small-btn" onClick={stopFollowing} data-testid="stop-following">
+              Stop following
+            </button>
+          </div>
+        )}
         {session && openFileId && openFileEntry ? (
           <>
             <div className="editor-bar">
@@ -267,6 +432,11 @@ export default function WorkspaceApp({ workspaceId }: { workspaceId: string }) {
               <span className="lang-badge" data-testid="open-file-language">
                 {languageLabel(openFileEntry.language)}
               </span>
+              {readOnly && (
+                <span className="lang-badge" data-testid="readonly-badge">
+                  read-only
+                </span>
+              )}
               <span className="spacer" />
               {hereWithMe.length > 0 && (
                 <div className="editor-peers" aria-label="Also in this file">
@@ -289,30 +459,25 @@ export default function WorkspaceApp({ workspaceId }: { workspaceId: string }) {
                 fileName={openFileEntry.name}
                 language={openFileEntry.language}
                 theme={theme}
-                self={{ clientId: identity.clientId, name: identity.displayName ?? '', color: selfColor }}
+                self={{ clientId: me.id, name: me.displayName, color: selfColor }}
                 onHandle={onEditorHandle}
                 onNotice={setToast}
+                readOnly={readOnly}
+                readOnlyMessage={readOnlyMessage}
+                follow={following}
+                onUserInput={stopFollowing}
               />
             </div>
           </>
         ) : files && Object.keys(files).length === 0 ? (
           <div className="editor-placeholder" data-testid="no-files">
             <h2>This workspace is empty</h2>
-            <p>Create the first file with the + button next to “Files”. Everyone here will see it appear.</p>
+            <p>{readOnly ? 'No files yet.' : 'Create the first file with the + button next to “Files”. Everyone here will see it appear.'}</p>
           </div>
         ) : (
           <EditorSkeleton />
         )}
       </main>
-
-      <NameDialog
-        open={editingName}
-        initialName={identity.displayName ?? ''}
-        firstVisit={identity.displayName === null}
-        blockedReason={identity.displayName === null ? null : renameBlocked}
-        onSave={saveName}
-        onCancel={() => setEditingName(false)}
-      />
 
       <div className="toast-region" aria-live="polite">
         {toast && (

@@ -3,8 +3,8 @@
 import dynamic from 'next/dynamic';
 
 /**
- * The workspace page runs only in the browser: it needs localStorage for the identity and a
- * socket for everything else, so there is nothing useful to render on the server.
+ * The workspace page runs only in the browser: it asks the API what this account may do here
+ * and holds a socket for everything else, so there is nothing useful to render on the server.
  */
 const WorkspaceApp = dynamic(() => import('./workspace-app'), {
   ssr: false,

@@ -1,4 +1,7 @@
 import type { ErrorCode } from '../../lib/protocol';
+import { redirectToSignIn } from './auth-redirect';
+
+// ── shapes the REST API answers with (server/http/*-routes.ts) ─────────────────────────────
 
 /** A file as the REST API describes it. */
 export interface FileSummary {
@@ -15,6 +18,153 @@ export interface WorkspaceSummary {
   files: FileSummary[];
 }
 
+export interface MyWorkspace {
+  id: string;
+  name: string;
+  createdAt: number;
+  fileCount: number;
+}
+
+export type UserRole = 'admin' | 'teacher' | 'student';
+export type ClassRole = 'teacher' | 'ta' | 'student';
+export type PairRole = 'driver' | 'navigator';
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  displayName: string;
+  role: UserRole;
+}
+
+export interface Me {
+  user: PublicUser;
+  expiresAt: number;
+  classes: Array<{ id: string; name: string; role: ClassRole; archived: boolean }>;
+}
+
+export interface AuthConfig {
+  teacherSignup: boolean;
+  oidc: { label: string } | null;
+}
+
+export interface AdminUser extends PublicUser {
+  disabled: boolean;
+  sso: boolean;
+}
+
+export interface ClassView {
+  id: string;
+  name: string;
+  /** Null only for an administrator who is not a member (the server reports them as teacher). */
+  role: ClassRole | null;
+  archived: boolean;
+  createdAt: number;
+  broadcastWorkspaceId: string | null;
+  /** Staff only. */
+  joinCode?: string;
+}
+
+/** Staff see emails; students see names only. */
+export interface ClassMember {
+  userId: string;
+  displayName: string;
+  role: ClassRole;
+  email?: string;
+  joinedAt?: number;
+}
+
+export type AssignmentMode = 'pairs' | 'solo';
+export type PairingMode = 'manual' | 'random' | 'choice';
+
+export interface AssignmentFields {
+  title: string;
+  instructions: string;
+  language: string;
+  starterFiles: Array<{ name: string; content: string }>;
+  deadline: number | null;
+  mode: AssignmentMode;
+  pairing: PairingMode;
+  strictRoles: boolean;
+  swapMinutes: number | null;
+}
+
+export interface AssignmentSummary {
+  id: string;
+  classId: string;
+  title: string;
+  language: string;
+  deadline: number | null;
+  mode: AssignmentMode;
+  pairing: PairingMode;
+  strictRoles: boolean;
+  swapMinutes: number | null;
+  published: boolean;
+  createdAt: number;
+  starterFileCount?: number;
+}
+
+export interface GroupView {
+  id: string;
+  assignmentId: string;
+  workspaceId: string | null;
+  started: boolean;
+  rolesChangedAt: number;
+  members: Array<{ userId: string; role: PairRole; displayName: string }>;
+}
+
+export interface AssignmentDetail extends AssignmentSummary {
+  /** Staff only: the Markdown as written. */
+  instructions?: string;
+  /** Sanitised by the server: safe for dangerouslySetInnerHTML. */
+  instructionsHtml: string;
+  /** Staff get contents; students get names only. */
+  starterFiles: Array<{ name: string; content?: string }>;
+  myRole: ClassRole | null;
+  group: GroupView | null;
+}
+
+export interface WorkspaceActivity {
+  workspaceId: string;
+  lastEditAt: number | null;
+  lastEditBy: string | null;
+  /** Code points inserted + deleted in the last five minutes. */
+  recentChange: number;
+  /** User ids with the workspace open right now. */
+  online: string[];
+}
+
+export interface ActivityView {
+  now: number;
+  groups: Array<GroupView & { activity: WorkspaceActivity | null }>;
+}
+
+export interface HelpRequest {
+  id: string;
+  classId: string;
+  userId: string;
+  workspaceId: string | null;
+  note: string;
+  createdAt: number;
+  position: number;
+  displayName?: string;
+}
+
+export type HelpQueueView = { queue: HelpRequest[] } | { mine: HelpRequest | null; waiting: number };
+
+export interface WorkspaceContext {
+  workspaceId: string;
+  me: { id: string; displayName: string; role: UserRole };
+  access: 'read' | 'write';
+  strictNavigator: boolean;
+  kind: 'personal' | 'group';
+  ownerUserId: string | null;
+  class: { id: string; name: string } | null;
+  assignment: { id: string; title: string; strictRoles: boolean; swapMinutes: number | null; deadline: number | null } | null;
+  group: { id: string; members: Array<{ userId: string; role: PairRole; displayName: string }>; rolesChangedAt: number } | null;
+}
+
+// ── transport ──────────────────────────────────────────────────────────────────────────────
+
 /** A failed API call, with a message written for people (the server's, when it sent one). */
 export class ApiError extends Error {
   constructor(
@@ -27,11 +177,21 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+interface RequestOptions {
+  /**
+   * On 401, send the person to the sign-in page (and back here afterwards). Off for the auth
+   * endpoints, where 401 means "wrong password" or "not signed in yet" and the page decides.
+   */
+  signInOn401?: boolean;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
   let response: Response;
   try {
     response = await fetch(path, {
       method,
+      // Same origin: the httpOnly session cookie goes along by itself.
+      credentials: 'same-origin',
       headers: body === undefined ? undefined : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
@@ -47,6 +207,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   }
   if (!response.ok) {
     const error = (payload as { error?: { code?: ErrorCode; message?: string } } | null)?.error;
+    if (response.status === 401 && options.signInOn401 !== false) redirectToSignIn();
     throw new ApiError(
       error?.message ?? `The server answered ${response.status}. Please try again.`,
       response.status,
@@ -56,26 +217,79 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return payload as T;
 }
 
+const enc = encodeURIComponent;
+const noRedirect: RequestOptions = { signInOn401: false };
+
 export const api = {
-  createWorkspace(body: { name?: string; files?: Array<{ name: string; content?: string }> }) {
-    return request<WorkspaceSummary>('POST', '/api/workspaces', body);
-  },
-  getWorkspace(id: string) {
-    return request<WorkspaceSummary>('GET', `/api/workspaces/${encodeURIComponent(id)}`);
-  },
-  createFile(workspaceId: string, name: string, content?: string) {
-    return request<FileSummary>('POST', `/api/workspaces/${encodeURIComponent(workspaceId)}/files`, { name, content });
-  },
-  renameFile(workspaceId: string, fileId: string, name: string) {
-    return request<FileSummary>(
-      'PATCH',
-      `/api/workspaces/${encodeURIComponent(workspaceId)}/files/${encodeURIComponent(fileId)}`,
-      { name },
-    );
-  },
-  deleteFile(workspaceId: string, fileId: string) {
-    return request<void>('DELETE', `/api/workspaces/${encodeURIComponent(workspaceId)}/files/${encodeURIComponent(fileId)}`);
-  },
+  // accounts
+  authConfig: () => request<AuthConfig>('GET', '/api/auth/config', undefined, noRedirect),
+  me: () => request<Me>('GET', '/api/auth/me', undefined, noRedirect),
+  signUp: (body: { email: string; password: string; displayName: string; joinCode?: string }) =>
+    request<{ user: PublicUser; classId: string | null }>('POST', '/api/auth/signup', body, noRedirect),
+  logIn: (body: { email: string; password: string }) => request<{ user: PublicUser }>('POST', '/api/auth/login', body, noRedirect),
+  logOut: () => request<void>('POST', '/api/auth/logout', undefined, noRedirect),
+  requestPasswordReset: (email: string) =>
+    request<{ message: string }>('POST', '/api/auth/password-reset/request', { email }, noRedirect),
+  resetPassword: (token: string, password: string) =>
+    request<{ user: PublicUser }>('POST', '/api/auth/password-reset', { token, password }, noRedirect),
+
+  // administration
+  adminUsers: () => request<{ users: AdminUser[] }>('GET', '/api/admin/users'),
+  adminCreateUser: (body: { email: string; displayName: string; role: UserRole; password?: string }) =>
+    request<{ user: PublicUser; resetLink: string | null }>('POST', '/api/admin/users', body),
+  adminUpdateUser: (id: string, body: { role?: UserRole; disabled?: boolean }) =>
+    request<{ user: AdminUser }>('PATCH', `/api/admin/users/${enc(id)}`, body),
+  adminResetLink: (id: string) => request<{ resetLink: string }>('POST', `/api/admin/users/${enc(id)}/reset-link`),
+
+  // classes
+  createClass: (name: string) => request<ClassView>('POST', '/api/classes', { name }),
+  getClass: (id: string) => request<ClassView>('GET', `/api/classes/${enc(id)}`),
+  updateClass: (id: string, body: { name?: string; archived?: boolean }) => request<ClassView>('PATCH', `/api/classes/${enc(id)}`, body),
+  rotateJoinCode: (id: string) => request<ClassView>('POST', `/api/classes/${enc(id)}/join-code`),
+  join: (code: string) => request<{ classId: string; name: string; role: ClassRole }>('POST', '/api/join', { code }),
+  members: (classId: string) => request<{ members: ClassMember[] }>('GET', `/api/classes/${enc(classId)}/members`),
+  setMemberRole: (classId: string, userId: string, role: ClassRole) =>
+    request<unknown>('PATCH', `/api/classes/${enc(classId)}/members/${enc(userId)}`, { role }),
+  removeMember: (classId: string, userId: string) => request<void>('DELETE', `/api/classes/${enc(classId)}/members/${enc(userId)}`),
+  setBroadcast: (classId: string, workspaceId: string | null) =>
+    request<{ broadcastWorkspaceId: string | null }>('PUT', `/api/classes/${enc(classId)}/broadcast`, { workspaceId }),
+
+  // assignments and pairing
+  createAssignment: (classId: string, body: AssignmentFields) =>
+    request<AssignmentDetail>('POST', `/api/classes/${enc(classId)}/assignments`, body),
+  assignments: (classId: string) => request<{ assignments: AssignmentSummary[] }>('GET', `/api/classes/${enc(classId)}/assignments`),
+  assignment: (id: string) => request<AssignmentDetail>('GET', `/api/assignments/${enc(id)}`),
+  updateAssignment: (id: string, body: Partial<AssignmentFields> & { published?: boolean }) =>
+    request<AssignmentDetail>('PATCH', `/api/assignments/${enc(id)}`, body),
+  groups: (assignmentId: string) => request<{ groups: GroupView[] }>('GET', `/api/assignments/${enc(assignmentId)}/groups`),
+  setGroups: (assignmentId: string, groups: string[][]) =>
+    request<{ groups: GroupView[] }>('PUT', `/api/assignments/${enc(assignmentId)}/groups`, { groups }),
+  randomGroups: (assignmentId: string) => request<{ groups: GroupView[] }>('POST', `/api/assignments/${enc(assignmentId)}/groups/random`),
+  pickPartner: (assignmentId: string, userId: string) =>
+    request<GroupView>('POST', `/api/assignments/${enc(assignmentId)}/partner`, { userId }),
+  openAssignment: (assignmentId: string) =>
+    request<{ workspaceId: string; group: GroupView }>('POST', `/api/assignments/${enc(assignmentId)}/open`),
+  swapRoles: (groupId: string) => request<GroupView>('POST', `/api/groups/${enc(groupId)}/swap`),
+  activity: (assignmentId: string) => request<ActivityView>('GET', `/api/assignments/${enc(assignmentId)}/activity`),
+
+  // help queue
+  raiseHand: (classId: string, note: string, workspaceId: string | null) =>
+    request<HelpRequest>('POST', `/api/classes/${enc(classId)}/help`, { note, workspaceId }),
+  helpQueue: (classId: string) => request<HelpQueueView>('GET', `/api/classes/${enc(classId)}/help`),
+  resolveHelp: (requestId: string) => request<HelpRequest>('POST', `/api/help/${enc(requestId)}/resolve`),
+
+  // workspaces and files
+  createWorkspace: (body: { name?: string; files?: Array<{ name: string; content?: string }> }) =>
+    request<WorkspaceSummary>('POST', '/api/workspaces', body),
+  myWorkspaces: () => request<{ workspaces: MyWorkspace[] }>('GET', '/api/workspaces'),
+  getWorkspace: (id: string) => request<WorkspaceSummary>('GET', `/api/workspaces/${enc(id)}`),
+  workspaceContext: (id: string) => request<WorkspaceContext>('GET', `/api/workspaces/${enc(id)}/context`),
+  createFile: (workspaceId: string, name: string, content?: string) =>
+    request<FileSummary>('POST', `/api/workspaces/${enc(workspaceId)}/files`, { name, content }),
+  renameFile: (workspaceId: string, fileId: string, name: string) =>
+    request<FileSummary>('PATCH', `/api/workspaces/${enc(workspaceId)}/files/${enc(fileId)}`, { name }),
+  deleteFile: (workspaceId: string, fileId: string) =>
+    request<void>('DELETE', `/api/workspaces/${enc(workspaceId)}/files/${enc(fileId)}`),
 };
 
 /** The message to show for anything thrown by an API call. */

@@ -28,3 +28,6 @@ const LABELS: Record<string, string> = {
 export function languageLabel(language: string): string {
   return LABELS[language] ?? language;
 }
+
+/** Languages a teacher can pick for an assignment, in the order a class is likely to use them. */
+export const ASSIGNMENT_LANGUAGES = ['python', 'java', 'javascript', 'typescript', 'cpp', 'c', 'csharp', 'go', 'rust', 'ruby', 'php', 'kotlin', 'swift', 'html', 'sql', 'plaintext'];

@@ -1,8 +1,9 @@
 'use client';
 
 import { useEffect, useState } from 'react';
-import { TandemClient, type ConnectionStatus } from '../../lib/client/tandem-client';
+import type { ConnectionStatus, TandemClient } from '../../lib/client/tandem-client';
 import { colorForClient } from '../../lib/binding/remote-cursors';
+import { createAccountClient } from './live-client';
 import { WorkspacePresence, type Peer } from './workspace-presence';
 
 /** How often the indicator re-reads the unsent-edit count; cheap (a walk over open docs). */
@@ -19,21 +20,18 @@ export interface Session {
 }
 
 /**
- * One TandemClient per identity and workspace. A name change means a new handshake (the server
- * stamps names from it, P-PRES-1), so the session is replaced; callers only rename when nothing
- * is unsent.
+ * One TandemClient per account and workspace. The server stamps the account's name on presence
+ * (P-PRES-1); the presence clientId is the account id (see createAccountClient).
  */
-export function useSession(
-  identity: { clientId: string; displayName: string | null },
-  workspaceId: string,
-): { session: Session | null; peers: Peer[] } {
+export function useSession(user: { id: string; displayName: string } | null, workspaceId: string): { session: Session | null; peers: Peer[] } {
   const [session, setSession] = useState<Session | null>(null);
   const [peers, setPeers] = useState<Peer[]>([]);
-  const { clientId, displayName } = identity;
+  const userId = user?.id ?? null;
+  const displayName = user?.displayName ?? '';
   useEffect(() => {
-    if (!displayName) return;
-    const client = new TandemClient({ clientId, displayName });
-    const self = { clientId, name: displayName, color: colorForClient(clientId) };
+    if (!userId) return;
+    const client = createAccountClient({ id: userId, displayName });
+    const self = { clientId: userId, name: displayName, color: colorForClient(userId) };
     const presence = new WorkspacePresence(client.connection, workspaceId, self, setPeers);
     const created = { id: ++sessionCount, client, presence };
     setSession(created);
@@ -43,7 +41,7 @@ export function useSession(
       setPeers([]);
       setSession((current) => (current === created ? null : current));
     };
-  }, [clientId, displayName, workspaceId]);
+  }, [userId, displayName, workspaceId]);
   return { session, peers };
 }
 

@@ -37,7 +37,8 @@ export function useWorkspaceDoc(connection: Connection | null, workspaceId: stri
       if (!active) return;
       if (err) {
         const code = (err as { code?: string }).code;
-        if (code === ErrorCode.InvalidDocId || code === ErrorCode.NotFound) setState({ status: 'missing' });
+        // Forbidden looks like missing on purpose: ids cannot be probed (WS-1).
+        if (code === ErrorCode.InvalidDocId || code === ErrorCode.NotFound || code === ErrorCode.Forbidden) setState({ status: 'missing' });
         else setState({ status: 'error', message: (err as { message?: string }).message ?? 'Could not load this workspace.' });
         return;
       }

@@ -110,7 +110,12 @@ export interface ClassroomStore {
   addGroup(assignmentId: string, group: NewGroup, now: number): Promise<Group>;
   /** Set the group's workspace once; returns the group as stored (the first caller's workspace wins). */
   startGroup(groupId: string, workspaceId: string, now: number): Promise<Group>;
-  setGroupRoles(groupId: string, members: GroupMember[], now: number): Promise<Group | null>;
+  /**
+   * Set the members' roles if the group's roles last changed at `expectedRolesChangedAt`
+   * (compare-and-set, so two simultaneous swaps cannot undo each other). Null when the group is
+   * missing or its roles changed since.
+   */
+  setGroupRoles(groupId: string, members: GroupMember[], now: number, expectedRolesChangedAt: number): Promise<Group | null>;
 
   // Workspace ownership
   recordWorkspace(ownership: WorkspaceOwnership): Promise<void>;

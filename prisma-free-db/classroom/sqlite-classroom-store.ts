@@ -596,12 +596,16 @@ export class SqliteClassroomStore implements ClassroomStore {
     );
   }
 
-  setGroupRoles(groupId: string, members: GroupMember[], now: number): Promise<Group | null> {
+  setGroupRoles(groupId: string, members: GroupMember[], now: number, expectedRolesChangedAt: number): Promise<Group | null> {
     return this.run('changing pair roles', () =>
       this.db.transaction(() => {
+        // A swap at the same millisecond still moves the stamp, so the next compare-and-set sees it.
+        const claimed = this.db
+          .prepare('UPDATE groups SET roles_changed_at = max(?, roles_changed_at + 1) WHERE id = ? AND roles_changed_at = ?')
+          .run(now, groupId, expectedRolesChangedAt).changes;
+        if (claimed === 0) return null;
         const update = this.db.prepare('UPDATE group_members SET role = ? WHERE group_id = ? AND user_id = ?');
         for (const m of members) update.run(m.role, groupId, m.userId);
-        this.db.prepare('UPDATE groups SET roles_changed_at = ? WHERE id = ?').run(now, groupId);
         return this.groupById(groupId);
       })(),
     );
@@ -734,7 +738,8 @@ function migrate(db: Database.Database, filename: string): void {
 /** Unique-key violations are caller errors: name the rule, not the SQL. */
 function mapConstraint(err: unknown, action: string): StorageError {
   const code = (err as { code?: unknown } | null)?.code;
-  const message = err instanceof Error ? err.message : '';
+  // Not `instanceof Error`: under jest, driver errors can come from another realm.
+  const message = String((err as { message?: unknown } | null)?.message ?? '');
   if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
     if (message.includes('users.email')) return new StorageError(StorageErrorCode.InvalidArgument, 'That email already has an account.', { cause: err });
     if (message.includes('group_members')) return new StorageError(StorageErrorCode.InvalidArgument, 'A student can be in only one group per assignment.', { cause: err });

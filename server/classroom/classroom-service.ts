@@ -111,6 +111,7 @@ export class ClassroomService extends EventEmitter<ClassroomEvents> {
   async rotateJoinCode(user: User, classId: string): Promise<ClassRecord> {
     await this.requireStaff(user, classId, true);
     const updated = await this.store.updateClass(classId, { joinCode: newJoinCode() });
+    this.emit('classChanged', classId, 'class');
     return updated!;
   }
 
@@ -324,13 +325,20 @@ export class ClassroomService extends EventEmitter<ClassroomEvents> {
   }
 
   /** PR-2: any member swaps driver and navigator. */
-  async swapRoles(user: User, groupId: string): Promise<Group> {
+  /**
+   * PR-2: pass the driver role on. `ifRolesChangedAt` (what the caller last saw) makes a timed
+   * auto-swap from two tabs idempotent: the second one gets 409 instead of swapping back.
+   */
+  async swapRoles(user: User, groupId: string, ifRolesChangedAt?: number): Promise<Group> {
     const group = await this.store.getGroup(groupId);
     if (!group || !group.members.some((m) => m.userId === user.id)) throw notFound('group');
     const assignment = await this.store.getAssignment(group.assignmentId);
     if (!assignment || !(await this.store.getMembership(assignment.classId, user.id))) throw notFound('group');
+    const rolesChanged = () => new TandemError(ErrorCode.Conflict, 'The roles just changed; here is who drives now.');
+    if (ifRolesChangedAt !== undefined && ifRolesChangedAt !== group.rolesChangedAt) throw rolesChanged();
     const members: GroupMember[] = rotateDriver(group.members);
-    const updated = (await this.store.setGroupRoles(groupId, members, Date.now()))!;
+    const updated = await this.store.setGroupRoles(groupId, members, Date.now(), group.rolesChangedAt);
+    if (!updated) throw rolesChanged();
     this.policy.invalidate();
     this.emit('rolesChanged', updated);
     return updated;

@@ -85,7 +85,9 @@ export function createCollabBackend(options: CollabBackendOptions): CollabBacken
     if (isServerConnectRequest(req)) {
       identity = { kind: 'server', purpose: req.tandemServer };
     } else if (isClientConnectRequest(req)) {
-      identity = { kind: 'client', clientId: req.clientId, displayName: req.user.displayName, socketId: req.socketId, user: req.user };
+      // Presence carries the account id, not the client-chosen handshake id, so a peer cannot
+      // claim a classmate's pair role or online dot (P-PRES-1).
+      identity = { kind: 'client', clientId: req.user.id, displayName: req.user.displayName, socketId: req.socketId, user: req.user };
     } else {
       // Not from our Socket.io layer: leave the agent without identity, which can do nothing (WS-0).
       return next();

@@ -105,6 +105,8 @@ export function apiRoutes(options: WorkspaceRoutesOptions): express.Router {
       const group = owner?.groupId ? await store.getGroup(owner.groupId) : null;
       const assignment = group ? await store.getAssignment(group.assignmentId) : null;
       const klass = owner?.classId ? await store.getClass(owner.classId) : null;
+      const membership = klass ? await store.getMembership(klass.id, user.id) : null;
+      const ownerUser = owner?.ownerUserId ? await store.getUser(owner.ownerUserId) : null;
       const members = group
         ? await Promise.all(
             group.members.map(async (m) => ({
@@ -121,6 +123,9 @@ export function apiRoutes(options: WorkspaceRoutesOptions): express.Router {
         strictNavigator: decision.strictNavigator ?? false,
         kind: owner?.kind ?? 'personal',
         ownerUserId: owner?.ownerUserId ?? null,
+        owner: ownerUser ? { id: ownerUser.id, displayName: ownerUser.displayName } : null,
+        classRole: membership?.role ?? null,
+        now: Date.now(),
         class: klass ? { id: klass.id, name: klass.name } : null,
         assignment: assignment
           ? { id: assignment.id, title: assignment.title, strictRoles: assignment.strictRoles, swapMinutes: assignment.swapMinutes, deadline: assignment.deadline }

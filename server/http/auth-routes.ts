@@ -1,6 +1,6 @@
 import express, { type Request } from 'express';
 import { z } from 'zod';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { ErrorCode } from '../../lib/protocol';
 import { MAX_DISPLAY_NAME_LENGTH } from '../../lib/limits';
 import type { ClassroomStore } from '../../prisma-free-db';
@@ -9,7 +9,7 @@ import { publicUser, type AuthService } from '../auth/auth-service';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords';
 import { clearSessionCookie, requireAuth, setSessionCookie, type CookieSettings } from '../auth/session-cookie';
 import type { ClassroomService } from '../classroom/classroom-service';
-import { handle, param, parse } from './http-helpers';
+import { handle, limit, param, parse } from './http-helpers';
 
 const Email = z.email().max(254);
 const Password = z
@@ -212,15 +212,4 @@ export function authRoutes(options: AuthRoutesOptions): express.Router {
 /** Express's req.ip honours `trust proxy` when a campus runs Tandem behind nginx. */
 function clientAddress(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? 'unknown';
-}
-
-async function limit(limiter: RateLimiterMemory, key: string): Promise<void> {
-  try {
-    await limiter.consume(key);
-  } catch (res) {
-    if (res instanceof RateLimiterRes) {
-      throw new TandemError(ErrorCode.RateLimited, `Too many attempts. Try again in ${Math.ceil(res.msBeforeNext / 60_000)} minute(s).`);
-    }
-    throw res;
-  }
 }

@@ -1,13 +1,15 @@
 import express from 'express';
 import { z } from 'zod';
-import { ID_PATTERN } from '../../lib/protocol';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { ErrorCode, ID_PATTERN } from '../../lib/protocol';
+import { TandemError } from '../errors';
 import { MAX_FILES_PER_WORKSPACE, MAX_FILE_BYTES, MAX_FILE_NAME_LENGTH } from '../../lib/limits';
 import type { Assignment, ClassRecord, ClassroomStore, Group } from '../../prisma-free-db';
 import { requireAuth } from '../auth/session-cookie';
 import type { ClassroomService } from '../classroom/classroom-service';
 import type { ActivityTracker } from '../classroom/activity-tracker';
 import { renderInstructions } from '../classroom/markdown';
-import { handle, param, parse } from './http-helpers';
+import { handle, limit, param, parse } from './http-helpers';
 
 const Name = z.string().trim().min(1).max(120);
 const Id = z.string().regex(ID_PATTERN);
@@ -62,6 +64,8 @@ export interface ClassroomRoutesOptions {
 export function classroomRoutes(options: ClassroomRoutesOptions): express.Router {
   const { classrooms, store, activity } = options;
   const router = express.Router();
+  // Join codes are not secrets to their class, but guessing them must stay slow (CL-2).
+  const previewLimiter = new RateLimiterMemory({ points: 120, duration: 60 });
 
   router.post(
     '/classes',
@@ -95,6 +99,18 @@ export function classroomRoutes(options: ClassroomRoutesOptions): express.Router
     handle(async (req, res) => {
       const { user } = requireAuth(req);
       res.json(classView(await classrooms.rotateJoinCode(user, param(req, 'id')), 'teacher'));
+    }),
+  );
+
+  /** The class name behind a join link, so the sign-up page can say what you are joining. */
+  router.get(
+    '/join/:code',
+    handle(async (req, res) => {
+      await limit(previewLimiter, req.ip ?? 'unknown');
+      const code = z.string().regex(/^[A-Za-z0-9]{4,16}$/).safeParse(req.params.code);
+      const klass = code.success ? await store.getClassByJoinCode(code.data.toUpperCase()) : null;
+      if (!klass || klass.archivedAt !== null) throw new TandemError(ErrorCode.NotFound, 'No open class has that join code.');
+      res.json({ name: klass.name });
     }),
   );
 
@@ -236,7 +252,8 @@ export function classroomRoutes(options: ClassroomRoutesOptions): express.Router
     '/groups/:id/swap',
     handle(async (req, res) => {
       const { user } = requireAuth(req);
-      res.json(await groupView(store, await classrooms.swapRoles(user, param(req, 'id'))));
+      const body = parse(z.strictObject({ ifRolesChangedAt: z.number().int().min(0).optional() }), req.body ?? {});
+      res.json(await groupView(store, await classrooms.swapRoles(user, param(req, 'id'), body.ifRolesChangedAt)));
     }),
   );
 

@@ -1,5 +1,6 @@
 import type { Request, Response, NextFunction } from 'express';
 import { z } from 'zod';
+import { RateLimiterRes, type RateLimiterMemory } from 'rate-limiter-flexible';
 import { ErrorCode, ID_PATTERN } from '../../lib/protocol';
 import { TandemError } from '../errors';
 
@@ -28,4 +29,16 @@ export function handle(fn: (req: Request, res: Response) => Promise<void>) {
   return (req: Request, res: Response, next: NextFunction) => {
     fn(req, res).catch(next);
   };
+}
+
+/** Spend one point of `limiter` for `key`, or answer 429 saying when to try again. */
+export async function limit(limiter: RateLimiterMemory, key: string): Promise<void> {
+  try {
+    await limiter.consume(key);
+  } catch (res) {
+    if (res instanceof RateLimiterRes) {
+      throw new TandemError(ErrorCode.RateLimited, `Too many attempts. Try again in ${Math.ceil(res.msBeforeNext / 60_000)} minute(s).`);
+    }
+    throw res;
+  }
 }

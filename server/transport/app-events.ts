@@ -1,6 +1,8 @@
 import type { Server as IoServer, Socket } from 'socket.io';
 import { z } from 'zod';
-import { CloseReason, ID_PATTERN } from '../../lib/protocol';
+import { APP_EVENTS, APP_PUSH, CloseReason, ID_PATTERN } from '../../lib/protocol';
+
+export { APP_EVENTS, APP_PUSH };
 import type { ClassroomStore } from '../../prisma-free-db';
 import type { AuthContext, AuthService } from '../auth/auth-service';
 import type { AccessPolicy } from '../authz/access-policy';
@@ -8,21 +10,6 @@ import type { ActivityTracker } from '../classroom/activity-tracker';
 import type { ClassroomService } from '../classroom/classroom-service';
 import type { Logger } from '../logger';
 import { closeWithNotice } from './socket-gate';
-
-/** Client → server app events (docs/protocol.md P-APP-*). Each takes `(payload, ack)`. */
-export const APP_EVENTS = {
-  watchClass: 'tandem:watch-class',
-  enterWorkspace: 'tandem:enter-workspace',
-  leaveWorkspace: 'tandem:leave-workspace',
-} as const;
-
-/** Server → client app events. */
-export const APP_PUSH = {
-  classChanged: 'tandem:class-changed',
-  helpChanged: 'tandem:help-changed',
-  activity: 'tandem:activity',
-  rolesChanged: 'tandem:roles-changed',
-} as const;
 
 const IdPayload = z.strictObject({ id: z.string().regex(ID_PATTERN) });
 
@@ -71,7 +58,14 @@ export class AppEvents {
     classrooms.on('classChanged', (classId, what) => io.to(rooms.klass(classId)).emit(APP_PUSH.classChanged, { classId, what }));
     classrooms.on('helpChanged', (classId) => io.to(rooms.klass(classId)).emit(APP_PUSH.helpChanged, { classId }));
     classrooms.on('rolesChanged', (group) => {
-      if (group.workspaceId) io.to(rooms.workspace(group.workspaceId)).emit(APP_PUSH.rolesChanged, { groupId: group.id, members: group.members, rolesChangedAt: group.rolesChangedAt });
+      const workspaceId = group.workspaceId;
+      if (!workspaceId) return;
+      void Promise.all(
+        group.members.map(async (m) => ({ ...m, displayName: (await store.getUser(m.userId))?.displayName ?? 'Former member' })),
+      ).then(
+        (members) => io.to(rooms.workspace(workspaceId)).emit(APP_PUSH.rolesChanged, { groupId: group.id, members, rolesChangedAt: group.rolesChangedAt }),
+        (err: unknown) => logger.warn({ err }, 'roles push failed'),
+      );
     });
     activity.on('changed', (a) => {
       void (async () => {

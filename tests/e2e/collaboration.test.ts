@@ -1,11 +1,12 @@
 /**
  * Real Chromium against a real server process (SQLite in a temp dir): two browser contexts are
- * two people editing one file. Issue "Collaborative core" §5, §6, §9.
+ * two signed-in students of one pair editing one file. Issue "Collaborative core" §5, §6, §9.
  */
 import type { Browser } from 'playwright-core';
+import { pairWorkspace } from './helpers/accounts';
 import { connectionState, cursorLabels, editorText, eventually, launchChromium, newUser, openWorkspace, placeCaret, type User } from './helpers/browser';
 import { ServerReader } from './helpers/server-text';
-import { createWorkspace, startTandemProcess, type TandemProcess } from './helpers/tandem-process';
+import { startTandemProcess, type TandemProcess } from './helpers/tandem-process';
 
 jest.setTimeout(120_000);
 
@@ -21,12 +22,17 @@ let grace: User;
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startTandemProcess(), launchChromium()]);
-  reader = new ServerReader(server.baseUrl);
-  const workspace = await createWorkspace(server.baseUrl, { name: 'Pair session', files: [{ name: 'main.py', content: ORIGINAL }] });
-  workspaceId = workspace.id;
-  fileId = workspace.files[0]!.id;
-  ada = await newUser(browser, server.baseUrl, { name: 'Ada Lovelace' });
-  grace = await newUser(browser, server.baseUrl, { name: 'Grace Hopper' });
+  const pair = await pairWorkspace(server.baseUrl, {
+    names: ['Ada Lovelace', 'Grace Hopper'],
+    title: 'Pair session',
+    files: [{ name: 'main.py', content: ORIGINAL }],
+  });
+  // The teacher reads every group workspace of the class: a fair witness of what the server holds.
+  reader = new ServerReader(server.baseUrl, pair.teacher);
+  workspaceId = pair.workspace.id;
+  fileId = pair.fileIds['main.py']!;
+  ada = await newUser(browser, server.baseUrl, pair.students[0]!);
+  grace = await newUser(browser, server.baseUrl, pair.students[1]!);
   await Promise.all([openWorkspace(ada.page, workspaceId), openWorkspace(grace.page, workspaceId)]);
 });
 

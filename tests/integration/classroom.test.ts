@@ -59,6 +59,15 @@ describe('classrooms', () => {
     expect(me.classes).toEqual([{ id, name: 'Intro to CS', role: 'student', archived: true }]);
   });
 
+  test('[CL-2] a join link shows the class name before sign-up; unknown or archived codes do not', async () => {
+    const { teacher, id, joinCode } = await newClass();
+    expect(await call(server.url, null, 'GET', `/api/join/${joinCode.toLowerCase()}`, undefined, 200)).toEqual({ name: 'Intro to CS' });
+    expect((await api(server.url, 'GET', '/api/join/NOPE2345')).status).toBe(404);
+    expect((await api(server.url, 'GET', '/api/join/%3Cscript%3E')).status).toBe(404);
+    await call(server.url, teacher, 'PATCH', `/api/classes/${id}`, { archived: true }, 200);
+    expect((await api(server.url, 'GET', `/api/join/${joinCode}`)).status).toBe(404);
+  });
+
   test('[AS-2] instructions are sanitised Markdown: no script, no event handlers, no javascript: links, no remote images', async () => {
     const { teacher, id } = await newClass();
     const markdown = [
@@ -161,7 +170,7 @@ describe('classrooms', () => {
     const ivyDoc = await subscribeFile(ivyClient, pair.workspaceId, fileId);
     const jayDoc = await subscribeFile(jayClient, pair.workspaceId, fileId);
     const ctx = await call(server.url, jay, 'GET', `/api/workspaces/${pair.workspaceId}/context`, undefined, 200);
-    expect(ctx).toMatchObject({ access: 'write', strictNavigator: true });
+    expect(ctx).toMatchObject({ access: 'write', strictNavigator: true, classRole: 'student', kind: 'group', owner: null });
     expect(ctx.group.members.map((m: { role: string }) => m.role)).toEqual(['driver', 'navigator']);
 
     const rolesSeen: unknown[] = [];
@@ -174,9 +183,22 @@ describe('classrooms', () => {
     expect(refused).toMatchObject({ code: 'ERR_TANDEM_FORBIDDEN' });
     expect((await api(server.url, 'POST', `/api/workspaces/${pair.workspaceId}/files`, { name: 'x.py' }, jay.cookie)).status).toBe(403);
 
-    await call(server.url, jay, 'POST', `/api/groups/${pair.groupId}/swap`, undefined, 200);
+    // Two tabs' swap timers fire at once with what they last saw: exactly one swap happens.
+    const seenAt: number = ctx.group.rolesChangedAt;
+    const [s1, s2] = await Promise.all([
+      api(server.url, 'POST', `/api/groups/${pair.groupId}/swap`, { ifRolesChangedAt: seenAt }, jay.cookie),
+      api(server.url, 'POST', `/api/groups/${pair.groupId}/swap`, { ifRolesChangedAt: seenAt }, ivy.cookie),
+    ]);
+    expect([s1.status, s2.status].sort()).toEqual([200, 409]);
     await waitFor(() => rolesSeen.length === 1, 'the roles-changed event');
-    expect(rolesSeen[0]).toMatchObject({ groupId: pair.groupId, members: [{ userId: ivy.id, role: 'navigator' }, { userId: jay.id, role: 'driver' }] });
+    expect(rolesSeen[0]).toMatchObject({
+      groupId: pair.groupId,
+      members: [
+        { userId: ivy.id, role: 'navigator', displayName: 'Ivy' },
+        { userId: jay.id, role: 'driver', displayName: 'Jay' },
+      ],
+    });
+    expect((await api(server.url, 'POST', `/api/groups/${pair.groupId}/swap`, { ifRolesChangedAt: 'soon' }, jay.cookie)).status).toBe(400);
     await waitFor(() => jayDoc.data === 'driver ', 'rollback of the refused op');
     jayDoc.submitOp([7, 'now jay']);
     await whenAcked(jayDoc);

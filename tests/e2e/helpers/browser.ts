@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { SESSION_COOKIE, type Account } from './accounts';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -26,37 +27,32 @@ export async function launchChromium(): Promise<Browser> {
 export interface User {
   context: BrowserContext;
   page: Page;
+  /** The signed-in account, or null for a visitor who is not signed in. */
+  account: Account | null;
+  /** The account's display name ('' when not signed in). */
   name: string;
-  clientId: string;
 }
 
 /**
- * A new browser profile (context) with a stored identity, so the name prompt is skipped. Pass
- * `name: null` to see the prompt as a first-time visitor would.
+ * A new browser profile (context) signed in as `account`: its session cookie is put into the
+ * context, as the sign-in page would. Pass null for a visitor who has not signed in.
  */
 export async function newUser(
   browser: Browser,
   baseUrl: string,
-  options: { name: string | null; clientId?: string; colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } },
+  account: Account | null,
+  options: { colorScheme?: 'light' | 'dark'; viewport?: { width: number; height: number } } = {},
 ): Promise<User> {
-  const clientId = options.clientId ?? `e2e_${Math.random().toString(36).slice(2, 12)}`;
   const context = await browser.newContext({
     baseURL: baseUrl,
     colorScheme: options.colorScheme ?? 'light',
     viewport: options.viewport ?? { width: 1280, height: 800 },
   });
-  if (options.name !== null) {
-    await context.addInitScript(
-      ([id, name]) => {
-        if (!localStorage.getItem('tandem.identity')) {
-          localStorage.setItem('tandem.identity', JSON.stringify({ clientId: id, displayName: name }));
-        }
-      },
-      [clientId, options.name] as const,
-    );
+  if (account) {
+    await context.addCookies([{ name: SESSION_COOKIE, value: account.token, url: baseUrl, httpOnly: true, sameSite: 'Lax' }]);
   }
   const page = await context.newPage();
-  return { context, page, name: options.name ?? '', clientId };
+  return { context, page, account, name: account?.displayName ?? '' };
 }
 
 /** Open a workspace and wait until the editor holds the open file's text. */

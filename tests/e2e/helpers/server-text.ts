@@ -1,18 +1,21 @@
 import { TandemClient } from '../../../lib/client/tandem-client';
 import { COLLECTIONS, fileDocId } from '../../../lib/protocol';
+import { SESSION_COOKIE, type Account } from './accounts';
 
 /**
- * A third participant in Node: reads what the server holds, independent of any browser.
+ * A third participant in Node: reads what the server holds, independent of any browser, as
+ * `account` (a teacher of the class reads every group workspace of it, read-only).
  */
 export class ServerReader {
   private readonly client: TandemClient;
 
-  constructor(baseUrl: string) {
+  constructor(baseUrl: string, account: Account) {
     this.client = new TandemClient({
       url: baseUrl,
       clientId: 'e2e_server_reader',
       displayName: 'Test observer',
-      io: { transports: ['websocket'] },
+      // Node has no cookie jar: the session cookie goes on the handshake by hand.
+      io: { transports: ['websocket'], extraHeaders: { cookie: `${SESSION_COOKIE}=${account.token}` } },
     });
   }
 

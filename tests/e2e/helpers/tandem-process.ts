@@ -26,17 +26,3 @@ export async function startTandemProcess(env: Record<string, string> = {}): Prom
     },
   };
 }
-
-/** POST /api/workspaces through the real HTTP API. */
-export async function createWorkspace(
-  baseUrl: string,
-  body: { name?: string; files?: Array<{ name: string; content?: string }> } = {},
-): Promise<{ id: string; name: string; files: Array<{ id: string; name: string; language: string }> }> {
-  const response = await fetch(`${baseUrl}/api/workspaces`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (response.status !== 201) throw new Error(`POST /api/workspaces → ${response.status}: ${await response.text()}`);
-  return (await response.json()) as never;
-}

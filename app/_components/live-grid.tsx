@@ -1,0 +1,144 @@
+'use client';
+
+import { useEffect, useMemo, useState } from 'react';
+import type { TandemClient } from '../../lib/client/tandem-client';
+import { api, type ActivityView, type WorkspaceActivity } from '../_lib/api';
+import { APP_PUSH, useSocketEvent } from '../_lib/live-client';
+import { useResource } from '../_lib/use-resource';
+import { ago } from '../_lib/time';
+
+/** After this long without an edit a started group is shown as idle (a hint to go and look). */
+const IDLE_AFTER_MS = 3 * 60_000;
+
+type GridGroup = ActivityView['groups'][number];
+
+/**
+ * One card per group of an assignment: who is online, when they last typed and how much changed
+ * recently. Starts from `GET /activity`, then follows `tandem:activity` pushes without reloading.
+ * A card opens the group's workspace (read-only for staff).
+ */
+export function LiveGrid({ assignmentId, client, version }: { assignmentId: string; client: TandemClient | null; version: number }) {
+  const initial = useResource(() => api.activity(assignmentId), assignmentId, version);
+  const [live, setLive] = useState<Map<string, WorkspaceActivity>>(new Map());
+  const [offset, setOffset] = useState(0);
+  const [, setTick] = useState(0);
+
+  // A fresh snapshot replaces what the pushes had collected; it also fixes our clock against the server's.
+  useEffect(() => {
+    if (!initial.data) return;
+    setLive(new Map());
+    setOffset(initial.data.now - Date.now());
+  }, [initial.data]);
+
+  useSocketEvent<{ assignmentId: string; groupId: string; activity: WorkspaceActivity }>(client, APP_PUSH.activity, (e) => {
+    if (e.assignmentId !== assignmentId) return;
+    if (!initial.data?.groups.some((g) => g.id === e.groupId)) {
+      // A group we have not seen (just started or re-paired): fetch the whole grid again.
+      initial.reload();
+      return;
+    }
+    setLive((m) => new Map(m).set(e.groupId, e.activity));
+  });
+
+  // "12 s ago" moves on by itself.
+  useEffect(() => {
+    const timer = setInterval(() => setTick((t) => t + 1), 1000);
+    return () => clearInterval(timer);
+  }, []);
+
+  const groups = useMemo(
+    () =>
+      [...(initial.data?.groups ?? [])]
+        .map((g) => ({ ...g, activity: live.get(g.id) ?? g.activity }))
+        .sort((a, b) => Number(b.started) - Number(a.started) || names(a).localeCompare(names(b))),
+    [initial.data, live],
+  );
+  const now = Date.now() + offset;
+
+  if (initial.error && !initial.data) {
+    return (
+      <p className="field-error" role="alert">
+        {initial.error.message}
+      </p>
+    );
+  }
+  if (!initial.data) return <p className="card-sub">Loading…</p>;
+  if (groups.length === 0) {
+    return (
+      <p className="card-sub" data-testid="grid-empty">
+        No groups yet. Pair students (or, for solo work, wait for them to open the assignment).
+      </p>
+    );
+  }
+  // Staff looking at a workspace count as online there too; the summary counts students only.
+  const online = groups.reduce((n, g) => n + g.members.filter((m) => g.activity?.online.includes(m.userId)).length, 0);
+  return (
+    <div data-testid="live-grid">
+      <p className="grid-summary" aria-live="polite">
+        {groups.filter((g) => g.started).length} of {groups.length} groups started · {online} student{online === 1 ? '' : 's'} online
+      </p>
+      <ul className="live-grid">
+        {groups.map((g) => (
+          <li key={g.id}>
+            <GroupCard group={g} now={now} />
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function names(g: GridGroup): string {
+  return g.members.map((m) => m.displayName).join(' & ');
+}
+
+function GroupCard({ group: g, now }: { group: GridGroup; now: number }) {
+  const a = g.activity;
+  const onlineIds = new Set(a?.online ?? []);
+  const lastBy = a?.lastEditBy ? g.members.find((m) => m.userId === a.lastEditBy)?.displayName : null;
+  const idleMs = a?.lastEditAt ? now - a.lastEditAt : null;
+  const idle = g.started && (idleMs === null || idleMs > IDLE_AFTER_MS);
+  const body = (
+    <>
+      <ul className="grid-members">
+        {g.members.map((m) => (
+          <li key={m.userId} data-testid="grid-member" data-user-id={m.userId} data-online={onlineIds.has(m.userId) ? 'true' : 'false'}>
+            <span className={`online-dot${onlineIds.has(m.userId) ? ' on' : ''}`} aria-hidden="true" />
+            <span className="grid-member-name">{m.displayName}</span>
+            <span className="visually-hidden">{onlineIds.has(m.userId) ? ' (online)' : ' (offline)'}</span>
+            {g.members.length > 1 && <span className={`pair-role ${m.role}`}>{m.role}</span>}
+          </li>
+        ))}
+      </ul>
+      {!g.started ? (
+        <p className="grid-stat muted">Not opened yet</p>
+      ) : (
+        <>
+          <p className="grid-stat" data-testid="last-edit" data-last-edit-at={a?.lastEditAt ?? ''}>
+            {a?.lastEditAt ? `Last edit ${ago(now - a.lastEditAt)}${lastBy ? ` by ${lastBy}` : ''}` : 'No edits yet'}
+          </p>
+          <p className="grid-stat" data-testid="recent-change" data-size={a?.recentChange ?? 0}>
+            {a?.recentChange ?? 0} chars changed in the last 5 min
+          </p>
+          {idle && (
+            <p className="grid-stat warn" data-testid="idle">
+              Idle{idleMs !== null ? ` for ${ago(idleMs).replace(' ago', '')}` : ''}
+            </p>
+          )}
+        </>
+      )}
+    </>
+  );
+  const className = `group-card${idle ? ' idle' : ''}${g.started ? '' : ' not-started'}`;
+  const common = { 'data-testid': 'group-card', 'data-group-id': g.id, 'data-workspace-id': g.workspaceId ?? '' };
+  return g.workspaceId ? (
+    <a className={className} href={`/w/${g.workspaceId}`} title="Open their workspace (read-only)" {...common}>
+      {body}
+      <span className="visually-hidden">Open their workspace, read-only</span>
+    </a>
+  ) : (
+    <div className={className} {...common}>
+      {body}
+    </div>
+  );
+}
