@@ -36,6 +36,12 @@ export interface OpenStoreOptions {
   dataDir: string;
   /** SQLite durability; see {@link SqliteSynchronous} for the power-loss WARNING. Default NORMAL. */
   sqliteSynchronous?: SqliteSynchronous;
+  /**
+   * Other processes write the same SQLite file (scale-out on one host). The snapshot cache is then
+   * off: a cached snapshot can lag another process's commits, and ShareDB refuses ops from clients
+   * that already saw the newer version ("Op version newer than current snapshot").
+   */
+  sharedWithOtherProcesses?: boolean;
   /** Save a milestone snapshot every N versions of a doc (faster history loads). Unset: never. */
   milestoneInterval?: number;
   /**
@@ -64,5 +70,6 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     filename: path.join(options.dataDir, SQLITE_FILE_NAME),
     synchronous: options.sqliteSynchronous,
     milestoneInterval: options.milestoneInterval,
+    ...(options.sharedWithOtherProcesses ? { snapshotCache: { maxBytes: 0 } } : {}),
   });
 }

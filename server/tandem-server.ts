@@ -55,6 +55,8 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     sqliteSynchronous: config.sqliteSynchronous,
     milestoneInterval: config.milestoneInterval,
     collections: Object.values(COLLECTIONS),
+    // With Redis, several processes serve the same docs (on one host, from one SQLite file).
+    sharedWithOtherProcesses: config.redisUrl !== null,
   });
   logger.info({ store: store.kind }, 'store open');
   // ShareDB never listens here; a failed milestone save costs history speed, not data.

@@ -62,12 +62,18 @@ describeWithRedis('three processes sharing Redis', () => {
     const b = track(newClient(servers[1]!.url, bob!));
     const c = track(newClient(servers[2]!.url, ann!));
     const docs = [await subscribeFile(a, pair.workspaceId, fileId), await subscribeFile(b, pair.workspaceId, fileId), await subscribeFile(c, pair.workspaceId, fileId)];
+    const errors: unknown[] = [];
     for (let i = 0; i < 60; i++) {
-      for (const [k, doc] of docs.entries()) doc.submitOp([0, `${'abc'[k]}${i % 10}`]);
+      for (const [k, doc] of docs.entries()) {
+        doc.submitOp([0, `${'abc'[k]}${i % 10}`], {}, (err) => {
+          if (err) errors.push(err);
+        });
+      }
       await new Promise((r) => setTimeout(r, 2));
     }
     await Promise.all(docs.map(whenAcked));
     await waitFor(() => docs.every((d) => d.version === docs[0]!.version && d.data === docs[0]!.data), 'convergence across processes');
+    expect(errors).toEqual([]);
     expect(docs[0]!.data.length).toBe('start\n'.length + 60 * 3 * 2);
 
     // Ann's cursor on process 0 shows up for Bob on process 1, with her server-stamped name.
