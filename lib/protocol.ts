@@ -25,6 +25,10 @@ export const APP_PUSH = {
   helpChanged: 'tandem:help-changed',
   activity: 'tandem:activity',
   rolesChanged: 'tandem:roles-changed',
+  /** Feedback of this workspace was released (to its members). */
+  feedbackChanged: 'tandem:feedback-changed',
+  /** A group of this class submitted (to the class's staff). */
+  submissionsChanged: 'tandem:submissions-changed',
 } as const;
 
 /** ShareDB collections a client may touch. Anything else is rejected (P-DOC-1). */

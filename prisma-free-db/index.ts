@@ -2,7 +2,7 @@
  * Tandem's storage port. The server opens a store with `openStore` and hands `store.db` and
  * `store.milestoneDb` to ShareDB; nothing outside this folder imports a database driver.
  */
-export { openStore, SQLITE_FILE_NAME, type OpenStoreOptions, type Store, type StoreKind } from './store';
+export { openStore, SQLITE_FILE_NAME, type OpenStoreOptions, type Store, type StoreKind, type DocSelector } from './store';
 export { StorageError, StorageErrorCode } from './storage-error';
 export type { SqliteSynchronous } from './sqlite-connection';
 export { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite-store';
@@ -28,3 +28,6 @@ export type {
   NewGroup,
 } from './classroom/classroom-store';
 export { SqliteClassroomStore, CLASSROOM_FILE_NAME } from './classroom/sqlite-classroom-store';
+export type * from './review/review-types';
+export type { ReviewStore, AuditQuery } from './review/review-store';
+export { SqliteReviewStore } from './review/sqlite-review-store';

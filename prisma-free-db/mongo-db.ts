@@ -1,6 +1,6 @@
 import { MongoClient, type Db, type WriteConcernSettings } from 'mongodb';
 import ShareDbMongo from 'sharedb-mongo';
-import { MongoMilestoneDB } from './mongo-milestone-db';
+import { milestoneCollectionName, MongoMilestoneDB } from './mongo-milestone-db';
 import { StorageError, StorageErrorCode, toStorageError } from './storage-error';
 import type { Store } from './store';
 
@@ -90,6 +90,34 @@ export async function createMongoStore(url: string, options: MongoStoreOptions =
           );
         }
       },
+      purgeDocs: async (collection, which) => {
+        if (closed) throw new StorageError(StorageErrorCode.Closed, 'The store is closed.');
+        try {
+          const match: { $in: string[] } | { $regex: RegExp } =
+            'ids' in which ? { $in: [...which.ids] } : { $regex: new RegExp(`^${escapeRegExp(which.idPrefix)}`) };
+          const [snapshots] = await Promise.all([
+            mongo.collection<{ _id: string }>(collection).deleteMany({ _id: match }),
+            mongo.collection(db.getOplogCollectionName(collection)).deleteMany({ d: match }),
+            mongo.collection(milestoneCollectionName(collection)).deleteMany({ d: match }),
+          ]);
+          return snapshots.deletedCount;
+        } catch (err) {
+          throw toStorageError(err, 'erasing documents');
+        }
+      },
+      scrubOpAuthor: async (authorId, replacement) => {
+        if (closed) throw new StorageError(StorageErrorCode.Closed, 'The store is closed.');
+        try {
+          const names = (await mongo.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).filter((n) => n.startsWith('o_'));
+          let changed = 0;
+          for (const name of names) {
+            changed += (await mongo.collection(name).updateMany({ 'm.author': authorId }, { $set: { 'm.author': replacement } })).modifiedCount;
+          }
+          return changed;
+        } catch (err) {
+          throw toStorageError(err, 'removing an author from the op log');
+        }
+      },
       close: () => {
         closing ??= (async () => {
           closed = true;
@@ -108,6 +136,10 @@ export async function createMongoStore(url: string, options: MongoStoreOptions =
     await client.close().catch(() => undefined);
     throw toStorageError(err, 'preparing MongoDB indexes');
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**

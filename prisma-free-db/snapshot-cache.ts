@@ -118,6 +118,11 @@ export class SnapshotCache {
     return { cached: true, evicted };
   }
 
+  /** The cached entries of one collection (a snapshot of the list: safe to delete while iterating). */
+  entriesOf(collection: string): CachedSnapshot[] {
+    return [...this.entries.values()].filter((e) => e.collection === collection);
+  }
+
   /** Drop the doc's entry, if any; returns it. */
   delete(collection: string, id: string): CachedSnapshot | undefined {
     const key = keyOf(collection, id);

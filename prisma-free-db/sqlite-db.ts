@@ -19,6 +19,7 @@ import type {
   VersionMap,
 } from './sharedb-shapes';
 import { SnapshotCache, type CachedSnapshot } from './snapshot-cache';
+import type { DocSelector } from './store';
 import { canReplay, replayOps, type ReplayedSnapshot } from './snapshot-replay';
 import { SqliteConnection, type SqliteConnectionOptions } from './sqlite-connection';
 import { compileQuery, type CompiledQuery } from './sqlite-query';
@@ -585,6 +586,67 @@ export class SqliteDB extends ShareDB.DB {
       }
     }
     if (callback) process.nextTick(() => (error ? callback(error) : callback()));
+  }
+
+  /**
+   * Erase docs for good (deletion on request): snapshot rows, every op and milestone, and the
+   * cached copies, in one transaction. Returns how many docs had anything stored.
+   */
+  purgeDocs(collection: string, which: DocSelector): number {
+    this.checkOpen();
+    checkCollection(collection);
+    const erase = this.db.transaction(() => {
+      this.noticeForeignWrites(true);
+      const ids = 'ids' in which ? [...which.ids] : this.docIdsWithPrefix(collection, which.idPrefix);
+      for (const id of ids) checkDocId(id);
+      let purged = 0;
+      for (const id of ids) {
+        // Dropped inside the transaction: a dirty entry must never write a purged snapshot back.
+        this.cache.delete(collection, id);
+        const rows =
+          this.db.prepare('DELETE FROM snapshots WHERE collection = ? AND doc_id = ?').run(collection, id).changes +
+          this.db.prepare('DELETE FROM ops WHERE collection = ? AND doc_id = ?').run(collection, id).changes +
+          this.db.prepare('DELETE FROM milestones WHERE collection = ? AND doc_id = ?').run(collection, id).changes;
+        if (rows > 0) purged++;
+      }
+      return purged;
+    });
+    try {
+      return erase();
+    } catch (err) {
+      throw toStorageError(err, 'erasing documents');
+    } finally {
+      this.noteOwnWrite();
+    }
+  }
+
+  /** Ids of every doc with anything stored whose id starts with `prefix`. */
+  private docIdsWithPrefix(collection: string, prefix: string): string[] {
+    if (prefix.length === 0) throw invalidArgument('an id prefix must not be empty');
+    const ids = new Set<string>();
+    for (const table of ['snapshots', 'ops', 'milestones']) {
+      const rows = this.db
+        .prepare(`SELECT DISTINCT doc_id FROM ${table} WHERE collection = ? AND substr(doc_id, 1, ?) = ?`)
+        .pluck()
+        .all(collection, [...prefix].length, prefix) as string[];
+      for (const id of rows) ids.add(id);
+    }
+    for (const entry of this.cache.entriesOf(collection)) if (entry.id.startsWith(prefix)) ids.add(entry.id);
+    return [...ids];
+  }
+
+  /** Replace `m.author` in every stored op written by `authorId` (deletion on request). */
+  scrubOpAuthor(authorId: string, replacement: string): number {
+    this.checkOpen();
+    try {
+      const changed = this.db.prepare(
+        "UPDATE ops SET op = json_set(op, '$.m.author', ?) WHERE json_extract(op, '$.m.author') = ?",
+      ).run(replacement, authorId).changes;
+      this.noteOwnWrite();
+      return changed;
+    } catch (err) {
+      throw toStorageError(err, 'removing an author from the op log');
+    }
   }
 
   /** Cheap health check for /readyz; throws a StorageError when closed or unreadable. */

@@ -60,6 +60,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     journalMode: () => connection.journalMode(),
     walCheckpointStats: () => connection.walCheckpointStats(),
     ping: async () => db.ping(),
+    purgeDocs: async (collection, which) => db.purgeDocs(collection, which),
+    scrubOpAuthor: async (authorId, replacement) => db.scrubOpAuthor(authorId, replacement),
     close: () => {
       closing ??= (async () => {
         await new Promise<void>((resolve, reject) => milestoneDb.close((err) => (err ? reject(err) : resolve())));

@@ -12,6 +12,9 @@ export type StoreKind = 'sqlite' | 'mongo';
  * outside prisma-free-db/ reaches one. Both adapters pass the same conformance suites
  * (ShareDB's own and tests/contract/store-contract.ts).
  */
+/** Docs named one by one, or every doc whose id starts with a prefix (a workspace's files). */
+export type DocSelector = { ids: readonly string[] } | { idPrefix: string };
+
 export interface Store {
   readonly kind: StoreKind;
   /** ShareDB DB adapter: pass as `new ShareDB({ db })`. */
@@ -20,6 +23,14 @@ export interface Store {
   readonly milestoneDb: ShareDB.MilestoneDB;
   /** Resolves when the store answers a trivial request; rejects (StorageError) when unreachable or closed. */
   ping(): Promise<void>;
+  /**
+   * Erase documents for good: snapshot, every op and every milestone (deletion on request).
+   * Disconnect their subscribers first; an op a client still sends for a purged doc is refused.
+   * Resolves to the number of docs that had anything stored.
+   */
+  purgeDocs(collection: string, which: DocSelector): Promise<number>;
+  /** Replace `m.author` of every stored op written by `authorId` with `replacement`; resolves to ops changed. */
+  scrubOpAuthor(authorId: string, replacement: string): Promise<number>;
   /**
    * Close the milestone db (waiting for in-flight milestone saves), then the db, and release the
    * file / connection. Idempotent. Call it after ShareDB has stopped submitting: in-flight

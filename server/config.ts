@@ -44,6 +44,8 @@ const EnvSchema = z.object({
   SOCKET_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).max(100_000).optional(),
   /** Save a milestone snapshot every N versions of a doc, so old versions load fast. */
   MILESTONE_INTERVAL: z.coerce.number().int().min(10).max(100_000).default(500),
+  /** A single insert of at least this many characters not found in the workspace is a paste signal for the teacher. */
+  PASTE_SIGNAL_MIN_CHARS: z.coerce.number().int().min(10).max(1_000_000).default(120),
   /** The address people use to reach Tandem (links in logs, SSO redirect). Https turns on secure cookies. */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin).optional(),
   /** Send the session cookie over HTTPS only. Defaults to on when PUBLIC_URL is https. */
@@ -87,6 +89,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   socketMessagesPerSecond: number | undefined;
   milestoneInterval: number;
+  pasteSignalMinChars: number;
   publicUrl: string | null;
   redisUrl: string | null;
   cookieSecure: boolean;
@@ -147,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     socketMessagesPerSecond: e.SOCKET_MESSAGES_PER_SECOND,
     milestoneInterval: e.MILESTONE_INTERVAL,
+    pasteSignalMinChars: e.PASTE_SIGNAL_MIN_CHARS,
     publicUrl: e.PUBLIC_URL ?? null,
     redisUrl: e.REDIS_URL ?? null,
     cookieSecure: e.COOKIE_SECURE ?? (e.PUBLIC_URL?.startsWith('https:') ?? false),

@@ -25,6 +25,13 @@ import { ClassroomService } from './classroom/classroom-service';
 import { ActivityTracker, textOpSize } from './classroom/activity-tracker';
 import { authRoutes } from './http/auth-routes';
 import { classroomRoutes } from './http/classroom-routes';
+import { reviewRoutes } from './http/review-routes';
+import { privacyRoutes } from './http/privacy-routes';
+import { PrivacyService } from './privacy/privacy-service';
+import { ReviewService } from './review/review-service';
+import { FileHistoryReader } from './review/file-history';
+import { HistoryService } from './review/history-service';
+import { ReviewContext } from './review/review-context';
 import { AppEvents } from './transport/app-events';
 import { Metrics } from './observability/metrics';
 import { RedisBus } from './scale/redis-bus';
@@ -92,6 +99,12 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   });
   await ensureFirstAdmin(config, classroomStore, auth, logger);
   const classrooms = new ClassroomService(classroomStore, policy, service);
+  const reviewStore = classroomStore.reviewStore();
+  const reviewContext = new ReviewContext(classroomStore, reviewStore, policy);
+  const fileHistory = new FileHistoryReader(store.db);
+  const reviews = new ReviewService({ classroom: classroomStore, reviews: reviewStore, context: reviewContext, history: fileHistory, workspaces: service });
+  const histories = new HistoryService(reviewContext, fileHistory, service, config.pasteSignalMinChars);
+  const privacy = new PrivacyService({ classroom: classroomStore, reviews: reviewStore, store, history: fileHistory, workspaces: service, classrooms });
   const activity = new ActivityTracker();
   trackActivity(collab, activity);
   const cookies = { secure: config.cookieSecure };
@@ -153,6 +166,8 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
       oidc: config.oidc,
     }),
     classroomRoutes({ classrooms, store: classroomStore, activity }),
+    reviewRoutes({ reviews, histories }),
+    privacyRoutes({ privacy }),
     apiRoutes({ service, store: classroomStore, policy }),
   );
   if (config.oidc) {
@@ -206,7 +221,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   metricsSources.docSubscriptions = () => (collab.backend.pubsub as unknown as { streamsCount: number }).streamsCount;
   metricsSources.workspacesOpen = () => activity.openWorkspaces();
   bus?.attach(io);
-  const appEvents = new AppEvents({ io, store: classroomStore, auth, policy, classrooms, activity, logger });
+  const appEvents = new AppEvents({ io, store: classroomStore, auth, policy, classrooms, reviews, activity, logger });
   io.use((socket, next) => {
     if (shuttingDown) return next(new Error('server is shutting down; retry shortly'));
     const handshake = HandshakeSchema.safeParse(socket.handshake.auth);

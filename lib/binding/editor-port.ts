@@ -45,6 +45,15 @@ export interface ContentChangeLike {
   readonly text: string;
 }
 
+/**
+ * Monaco `TextModelEditSource`: what made an edit. Monaco's Cursor labels its own edits
+ * `{source: 'cursor', kind: 'type' | 'paste' | 'compositionType' | 'cut' | …}`; other edits carry
+ * `{source: 'unknown' | 'snippet' | 'suggest' | …}`.
+ */
+export interface EditSourceLike {
+  readonly metadata?: { readonly source?: unknown; readonly kind?: unknown };
+}
+
 /** Monaco `IModelContentChangedEvent`. */
 export interface ContentChangedEventLike {
   /** Ordered from the end of the document to the start, so they apply in sequence. */
@@ -54,6 +63,14 @@ export interface ContentChangedEventLike {
   readonly isEolChange: boolean;
   readonly isUndoing: boolean;
   readonly isRedoing: boolean;
+  /**
+   * What made the changes (several when Monaco merged events). WARNING: Monaco 0.57 sets this on
+   * every content event but leaves it out of monaco.d.ts; it is the only signal that names a
+   * paste at the moment its content event fires (`onDidPaste`, the cursor's Paste reason and the
+   * DOM `paste` event all come after the edit or, with `pasteAs` on, before an async gap). Absent
+   * on the headless test model unless a test sets it. Pinned by tests/unit/real-monaco-binding.
+   */
+  readonly detailedReasons?: readonly (EditSourceLike | null | undefined)[];
 }
 
 /** Monaco `IIdentifiedSingleEditOperation`. */
@@ -147,6 +164,12 @@ export const BINDING_SELECTION_SOURCE = 'tandem.binding';
 /** Monaco `ScrollType.Immediate`. */
 export const SCROLL_IMMEDIATE = 1;
 
+/** The bit of a DOM element the binding listens on (lib/ is also compiled without the DOM types). */
+export interface DomEventTargetLike {
+  addEventListener(type: string, listener: () => void, options?: boolean): void;
+  removeEventListener(type: string, listener: () => void, options?: boolean): void;
+}
+
 /** The subset of Monaco's `ICodeEditor` the binding and the remote cursors use. */
 export interface CodeEditorPort {
   /** Compared by identity with the bound model: the editor may be showing another file. */
@@ -163,4 +186,9 @@ export interface CodeEditorPort {
   onDidChangeCursorSelection(listener: (event: CursorSelectionChangedEventLike) => void): Disposable;
   onKeyDown(listener: (event: KeyboardEventLike) => void): Disposable;
   createDecorationsCollection(decorations?: DecorationLike[]): DecorationsCollectionLike;
+  /**
+   * The editor's root element: the binding watches it for `drop` (text dragged in from outside
+   * is labelled pasted, P-OP-PROV). Optional: without it, drops are labelled typed.
+   */
+  getDomNode?(): DomEventTargetLike | null;
 }

@@ -13,9 +13,11 @@ import {
   type CodeEditorPort,
   type ContentChangedEventLike,
   type Disposable,
+  type DomEventTargetLike,
   type TextModelPort,
 } from './editor-port';
 import { LocalUndoManager, type LocalUndoOptions } from './local-undo';
+import type { OpProvenance, OpSourceKind } from './op-source';
 import {
   changesToEdits,
   diffToEdit,
@@ -29,6 +31,7 @@ import {
 
 export { installUndoRedoKeybindings, type MonacoKeyCodes, type UndoRedoTarget } from './undo-keybindings';
 export { BINDING_SELECTION_SOURCE } from './editor-port';
+export type { OpProvenance, OpSourceKind } from './op-source';
 
 /** Why the binding refused or lost a local edit. `code` is an ErrorCode or a ShareDB `ERR_*` code. */
 export interface BindingErrorNotice {
@@ -76,12 +79,47 @@ type BindingState = 'active' | 'waiting' | 'destroyed';
 
 let bindingCount = 0;
 
+/**
+ * How long after text is dropped on the editor the next edit not made by Monaco's cursor counts
+ * as that drop: Monaco inserts dropped text after asynchronous drop providers, with no label.
+ */
+const DROP_WINDOW_MS = 2000;
+
+/** Bindings attached to a doc, and the doc's `submitSource` before the first one attached. */
+const provenanceUsers = new WeakMap<Doc, { bindings: number; original: boolean }>();
+
+/** Makes the doc send each op's source as `x.source` (P-OP-PROV) while a binding is attached. */
+function retainSubmitSource(doc: Doc): void {
+  const entry = provenanceUsers.get(doc);
+  if (entry) entry.bindings++;
+  else provenanceUsers.set(doc, { bindings: 1, original: doc.submitSource });
+  doc.submitSource = true;
+}
+
+/** Restores `submitSource` once no binding is attached and the ops they queued are sent. */
+function releaseSubmitSource(doc: Doc): void {
+  const entry = provenanceUsers.get(doc);
+  if (!entry) return;
+  entry.bindings--;
+  if (entry.bindings > 0) return;
+  // Queued ops carry provenance objects; sent without submitSource they would lose it.
+  doc.whenNothingPending(() => {
+    if (entry.bindings > 0 || provenanceUsers.get(doc) !== entry) return;
+    provenanceUsers.delete(doc);
+    doc.submitSource = entry.original;
+  });
+}
+
 
 /**
  * Binds one ShareDB text doc to one Monaco model (and, optionally, the editor showing it).
  *
  * - Local edits become one op each (a multi-cursor edit is one op), LF-only and in code points,
- *   submitted with this binding's unique `source`.
+ *   submitted with `source: {binding: <this binding's id>, kind: 'typed' | 'pasted'}`, which the
+ *   doc sends as `x.source` (P-OP-PROV; `doc.submitSource` is on while a binding is attached).
+ *   A paste (Monaco labels it on the content event) or text dropped on the editor is `pasted`;
+ *   everything else, undo/redo included, is `typed`. ShareDB composes only equal sources, so a
+ *   paste never merges with typing.
  * - Ops from anyone else are applied with `model.applyEdits`, so they never enter Monaco's own
  *   undo stack, under an echo guard so they do not come back as local ops. Carets and
  *   selections are moved through the op (a peer typing at my caret does not drag it) and the
@@ -96,8 +134,8 @@ let bindingCount = 0;
  * Invariant while active: the model's text equals `doc.data`, and `index` describes it.
  */
 export class MonacoBinding {
-  /** The `source` of every op this binding submits; ops with it are never applied twice. */
-  readonly source: string;
+  /** Unique id sent as `x.source.binding` with every op; ops carrying it are never applied twice. */
+  readonly id: string;
 
   private readonly doc: Doc;
   private readonly model: TextModelPort;
@@ -120,10 +158,18 @@ export class MonacoBinding {
   /** A reset of the model from the doc is scheduled (see `scheduleReset`). */
   private resetQueued = false;
   private deletedNoticeSent = false;
+  /** The op sources, one object per kind (ShareDB compares them with deepEqual). */
+  private readonly sources: Readonly<Record<OpSourceKind, OpProvenance>>;
+  /** Until when (ms) the next edit not made by Monaco's cursor is text dropped on the editor; 0 = none. */
+  private dropPendingUntil = 0;
 
   constructor(options: MonacoBindingOptions) {
     bindingCount += 1;
-    this.source = `tandem-binding:${bindingCount}:${Math.random().toString(36).slice(2, 10)}`;
+    this.id = `tandem-binding:${bindingCount}:${Math.random().toString(36).slice(2, 10)}`;
+    this.sources = {
+      typed: Object.freeze({ binding: this.id, kind: 'typed' }),
+      pasted: Object.freeze({ binding: this.id, kind: 'pasted' }),
+    };
     this.doc = options.doc;
     this.model = options.model;
     this.editor = options.editor ?? null;
@@ -151,7 +197,10 @@ export class MonacoBinding {
           if (jump) this.undoManager.breakGroup();
         }),
       );
+      const dom = this.editor.getDomNode?.();
+      if (dom) this.watchDrops(dom);
     }
+    retainSubmitSource(this.doc);
     this.listen('op', (op: TextOp, source: unknown) => this.handleDocOp(op, source));
     this.listen('load', () => this.resume());
     this.listen('create', () => this.resume());
@@ -205,6 +254,7 @@ export class MonacoBinding {
       (this.doc.removeListener as (e: string, l: (...args: never[]) => void) => void).call(this.doc, event, listener);
     }
     this.undoManager.clear();
+    releaseSubmitSource(this.doc);
   }
 
   // ── doc → model ────────────────────────────────────────────────────────────────────────────
@@ -252,7 +302,7 @@ export class MonacoBinding {
   }
 
   private handleDocOp(op: TextOp, source: unknown): void {
-    if (source === this.source || this.state !== 'active') return;
+    if (this.isOwnSource(source) || this.state !== 'active') return;
     if (this.modelDirty) {
       this.resetModelFromDoc();
       return;
@@ -339,8 +389,9 @@ export class MonacoBinding {
       return;
     }
 
+    const kind = this.sourceKind(e);
     const { edits, normalized } = this.localEdits(before, e);
-    if (edits.length > 0 && !this.submitLocal(before, edits)) return;
+    if (edits.length > 0 && !this.submitLocal(before, edits, kind)) return;
     if (normalized || this.model.getEOL() !== '\n' || this.model.getValueLength() !== (this.docText() ?? '').length) {
       // The model holds text the doc does not (CR, a lone surrogate, an unexpected event): show the doc.
       this.scheduleReset();
@@ -397,7 +448,7 @@ export class MonacoBinding {
   }
 
   /** Submits local edits as one op. Returns false if they were refused (and the model reverted). */
-  private submitLocal(before: string, edits: Utf16Edit[]): boolean {
+  private submitLocal(before: string, edits: Utf16Edit[], kind: OpSourceKind): boolean {
     const op = editsToOp(before, edits, { index: this.index, invertible: true });
     const wire = stripDeletedText(op);
     const bytesAfter = this.bytes + this.bytesDeltaFromText(before, edits);
@@ -408,14 +459,14 @@ export class MonacoBinding {
       return false;
     }
     this.undoManager.recordLocal(op, before);
-    this.submit(wire);
+    this.submit(wire, kind);
     this.index.applyEdits(edits);
     this.bytes = bytesAfter;
     return true;
   }
 
   /** Submits an op with this binding's source, keeping ShareDB from composing it past MAX_OP_BYTES. */
-  private submit(wire: TextOp): void {
+  private submit(wire: TextOp, kind: OpSourceKind): void {
     // ShareDB composes ops queued while one is in flight into one; offline typing plus a large
     // paste could compose into an op the server refuses, so compose only while it still fits.
     const pending = (this.doc as unknown as { pendingOps?: Array<{ op?: unknown; sentAt?: number }> }).pendingOps;
@@ -425,7 +476,7 @@ export class MonacoBinding {
     const preventCompose = this.doc.preventCompose;
     if (wouldOverflow) this.doc.preventCompose = true;
     try {
-      this.doc.submitOp(wire, { source: this.source }, (error?: unknown) => {
+      this.doc.submitOp(wire, { source: this.sources[kind] }, (error?: unknown) => {
         if (error) this.reportSubmitError(error);
       });
     } finally {
@@ -480,9 +531,36 @@ export class MonacoBinding {
     }
     if (refused[0]) this.onError?.(refused[0]);
     if (!op) return false;
-    this.submit(stripDeletedText(op));
+    // The undo manager does not remember how an edit was made: a redone paste is labelled typed.
+    this.submit(stripDeletedText(op), 'typed');
     this.applyOpToModel(op, 'history');
     return true;
+  }
+
+  // ── provenance (P-OP-PROV) ─────────────────────────────────────────────────────────────────
+
+  private isOwnSource(source: unknown): boolean {
+    return typeof source === 'object' && source !== null && (source as { binding?: unknown }).binding === this.id;
+  }
+
+  /** How the edits of a local content event were made. */
+  private sourceKind(e: ContentChangedEventLike): OpSourceKind {
+    const reasons = e.detailedReasons ?? [];
+    if (reasons.some((r) => r?.metadata?.source === 'cursor' && r.metadata.kind === 'paste')) return 'pasted';
+    if (this.dropPendingUntil === 0 || reasons.some((r) => r?.metadata?.source === 'cursor')) return 'typed';
+    // The first edit after a drop that Monaco's cursor did not make (typing in between does not count).
+    const dropped = Date.now() <= this.dropPendingUntil;
+    this.dropPendingUntil = 0;
+    return dropped ? 'pasted' : 'typed';
+  }
+
+  private watchDrops(dom: DomEventTargetLike): void {
+    // Capture phase: seen before Monaco's own drop handling starts.
+    const onDrop = () => {
+      if (this.attachedEditor()) this.dropPendingUntil = Date.now() + DROP_WINDOW_MS;
+    };
+    dom.addEventListener('drop', onDrop, true);
+    this.disposables.push({ dispose: () => dom.removeEventListener('drop', onDrop, true) });
   }
 
   // ── model editing helpers ──────────────────────────────────────────────────────────────────

@@ -60,6 +60,14 @@ export interface ClassroomStore {
   getUserByOidcSubject(subject: string): Promise<User | null>;
   updateUser(id: string, patch: UserPatch): Promise<User | null>;
   countUsers(): Promise<number>;
+  /**
+   * Delete an account and everything that is only theirs, in one transaction: sessions, resets,
+   * memberships, help requests, personal workspaces, and groups where they were the only member
+   * (with those groups' submissions, comments and grades). Groups shared with others keep their
+   * work without them. Returns the workspaces left without an owner, whose documents the caller
+   * erases. Refused (InvalidArgument) for the creator of a class.
+   */
+  deleteUser(id: string): Promise<{ deleted: boolean; orphanedWorkspaces: string[] }>;
   listUsers(): Promise<User[]>;
 
   // Sessions (cookie tokens are stored hashed)
@@ -100,6 +108,8 @@ export interface ClassroomStore {
   getGroup(id: string): Promise<Group | null>;
   getGroupOfUser(assignmentId: string, userId: string): Promise<Group | null>;
   getGroupByWorkspace(workspaceId: string): Promise<Group | null>;
+  /** Every group the user is a member of, across classes (data export). */
+  listGroupsOfUser(userId: string): Promise<Group[]>;
   listGroups(assignmentId: string): Promise<Group[]>;
   /**
    * Replace every group of the assignment that has not started with `groups`. Fails with
@@ -127,6 +137,8 @@ export interface ClassroomStore {
   raiseHand(request: HelpRequest): Promise<HelpRequest>;
   getHelpRequest(id: string): Promise<HelpRequest | null>;
   listOpenHelpRequests(classId: string): Promise<HelpRequest[]>;
+  /** Every help request the user raised, oldest first (data export). */
+  listHelpRequestsOfUser(userId: string): Promise<HelpRequest[]>;
   resolveHelpRequest(id: string, by: string, now: number): Promise<HelpRequest | null>;
 
   ping(): Promise<void>;

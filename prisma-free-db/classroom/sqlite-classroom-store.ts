@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StorageError, StorageErrorCode, toStorageError } from '../storage-error';
+import { REVIEW_MIGRATION } from '../review/review-schema';
+import { SqliteReviewStore } from '../review/sqlite-review-store';
 import type {
   AssignmentPatch,
   ClassPatch,
@@ -139,6 +141,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX help_open_once ON help_requests (class_id, user_id) WHERE resolved_at IS NULL;
   CREATE INDEX help_open_by_class ON help_requests (class_id, created_at) WHERE resolved_at IS NULL;
   `,
+  REVIEW_MIGRATION,
 ];
 
 export const CLASSROOM_FILE_NAME = 'classroom.sqlite';
@@ -153,6 +156,11 @@ export class SqliteClassroomStore implements ClassroomStore {
   private closed = false;
 
   private constructor(private readonly db: Database.Database) {}
+
+  /** The review port on this same file (submissions, comments, grades, audit log). */
+  reviewStore(): SqliteReviewStore {
+    return new SqliteReviewStore(this.db, () => this.closed);
+  }
 
   static open(filename: string): SqliteClassroomStore {
     let db: Database.Database;
@@ -254,6 +262,37 @@ export class SqliteClassroomStore implements ClassroomStore {
   listUsers(): Promise<User[]> {
     return this.run('listing accounts', () =>
       this.db.prepare('SELECT * FROM users ORDER BY created_at').all().map((r) => toUser(r)!),
+    );
+  }
+
+  deleteUser(id: string): Promise<{ deleted: boolean; orphanedWorkspaces: string[] }> {
+    return this.run('deleting an account', () =>
+      this.db.transaction(() => {
+        if (this.db.prepare('SELECT 1 FROM classes WHERE created_by = ?').get(id)) {
+          throw new StorageError(StorageErrorCode.InvalidArgument, 'This account created a class; archive it and hand it to another teacher first.');
+        }
+        const personal = this.db.prepare("SELECT workspace_id FROM workspaces WHERE owner_user_id = ?").pluck().all(id) as string[];
+        const soloGroups = this.db
+          .prepare(
+            `SELECT gm.group_id FROM group_members gm WHERE gm.user_id = ?
+             AND NOT EXISTS (SELECT 1 FROM group_members o WHERE o.group_id = gm.group_id AND o.user_id <> ?)`,
+          )
+          .pluck()
+          .all(id, id) as string[];
+        const soloWorkspaces: string[] = [];
+        for (const groupId of soloGroups) {
+          const ws = this.db.prepare('SELECT workspace_id FROM groups WHERE id = ?').pluck().get(groupId) as string | null;
+          if (ws) soloWorkspaces.push(ws);
+          this.db.prepare('DELETE FROM workspaces WHERE group_id = ?').run(groupId);
+          this.db.prepare('DELETE FROM groups WHERE id = ?').run(groupId);
+        }
+        this.db.prepare('DELETE FROM workspaces WHERE owner_user_id = ?').run(id);
+        this.db.prepare('UPDATE classes SET broadcast_workspace_id = NULL WHERE broadcast_workspace_id IN (SELECT value FROM json_each(?))').run(JSON.stringify(personal));
+        this.db.prepare('DELETE FROM help_requests WHERE user_id = ?').run(id);
+        this.db.prepare('UPDATE help_requests SET resolved_by = NULL WHERE resolved_by = ?').run(id);
+        const deleted = this.db.prepare('DELETE FROM users WHERE id = ?').run(id).changes > 0;
+        return { deleted, orphanedWorkspaces: [...personal, ...soloWorkspaces] };
+      })(),
     );
   }
 
@@ -608,6 +647,20 @@ export class SqliteClassroomStore implements ClassroomStore {
         for (const m of members) update.run(m.role, groupId, m.userId);
         return this.groupById(groupId);
       })(),
+    );
+  }
+
+  listGroupsOfUser(userId: string): Promise<Group[]> {
+    return this.run('listing groups', () =>
+      (this.db.prepare('SELECT group_id FROM group_members WHERE user_id = ? ORDER BY group_id').pluck().all(userId) as string[]).map(
+        (id) => this.groupById(id)!,
+      ),
+    );
+  }
+
+  listHelpRequestsOfUser(userId: string): Promise<HelpRequest[]> {
+    return this.run('listing help requests', () =>
+      (this.db.prepare('SELECT * FROM help_requests WHERE user_id = ? ORDER BY created_at').all(userId) as Row[]).map(toHelp),
     );
   }
 

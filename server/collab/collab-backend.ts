@@ -124,7 +124,12 @@ export function createCollabBackend(options: CollabBackendOptions): CollabBacken
       }
       // Who made each op: the start of authorship (blame, playback) in later features.
       const identity = identityOf(ctx.agent);
-      if (ctx.op.m) ctx.op.m.author = identity.kind === 'client' ? identity.user.id : `server:${identity.purpose}`;
+      if (ctx.op.m) {
+        ctx.op.m.author = identity.kind === 'client' ? identity.user.id : `server:${identity.purpose}`;
+        // How the op was made (P-OP-PROV), from the op's `x` (SubmitRequest keeps it as `extra`):
+        // a client may only claim typed or pasted, which the receive guard enforces.
+        ctx.op.m.source = identity.kind === 'client' ? clientOpSource(ctx.extra) : 'server';
+      }
     }),
   );
 
@@ -165,6 +170,11 @@ export function createCollabBackend(options: CollabBackendOptions): CollabBacken
       return connection;
     },
   };
+}
+
+function clientOpSource(x: unknown): 'typed' | 'pasted' {
+  const kind = (x as { source?: { kind?: unknown } } | undefined)?.source?.kind;
+  return kind === 'pasted' ? 'pasted' : 'typed';
 }
 
 /** ShareDB sends `{code, message}` of the error to the client; keep only client-safe text. */

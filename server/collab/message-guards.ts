@@ -15,6 +15,7 @@ import {
   MAX_PRESENCE_SELECTIONS,
   MAX_DISPLAY_NAME_LENGTH,
 } from '../../lib/limits';
+import { isOpProvenance } from '../../lib/binding/op-source';
 import { TandemError } from '../errors';
 
 /**
@@ -54,6 +55,8 @@ export function checkClientMessage(message: Record<string, unknown>): void {
   if (DOC_ACTIONS.has(action)) {
     // ShareDB lets `d` be omitted for some doc actions; we never send such messages.
     checkDocAddress(message.c, message.d);
+    // ShareDB moves `x` off the op before `submit` (to `request.extra`): check it here.
+    if (action === 'op') checkOpExtra(message.x);
     return;
   }
   if (action === 'p') {
@@ -122,6 +125,26 @@ export function checkClientOp(collection: string, op: ClientOp): void {
     throw new TandemError(ErrorCode.ForbiddenWrite, 'Files are created and deleted through the API (P-OP-1).');
   }
   checkTextOp(op.op);
+}
+
+/**
+ * [P-OP-PROV] The `x` of a client's op message: absent, or `{}`, or `{source: {binding, kind}}`
+ * with a binding id of at most MAX_OP_SOURCE_BINDING_LENGTH characters and a kind a client may
+ * claim (`typed` or `pasted`; server-only kinds such as `starter` are refused). Nothing else.
+ */
+export function checkOpExtra(x: unknown): void {
+  if (x === undefined) return;
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) {
+    throw new TandemError(ErrorCode.InvalidOp, 'An op\'s "x" must be an object (P-OP-PROV).');
+  }
+  const keys = Object.keys(x);
+  if (keys.some((key) => key !== 'source')) {
+    throw new TandemError(ErrorCode.InvalidOp, 'An op\'s "x" may only hold "source" (P-OP-PROV).');
+  }
+  const source = (x as { source?: unknown }).source;
+  if (keys.length > 0 && !isOpProvenance(source)) {
+    throw new TandemError(ErrorCode.InvalidOp, 'An op\'s source must be {"binding": id, "kind": "typed" | "pasted"} (P-OP-PROV).');
+  }
 }
 
 /**

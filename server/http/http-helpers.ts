@@ -6,6 +6,8 @@ import { TandemError } from '../errors';
 
 /** Validate a body with zod; the first problem becomes a 400 naming the field. */
 export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const poisoned = prototypeKeyPath(body, []);
+  if (poisoned) throw new TandemError(ErrorCode.InvalidRequest, `${poisoned}: "__proto__" is not allowed as a key.`);
   const result = schema.safeParse(body);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -13,6 +15,20 @@ export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
     throw new TandemError(ErrorCode.InvalidRequest, `${where}${issue?.message ?? 'invalid request body'}`);
   }
   return result.data;
+}
+
+/**
+ * JSON.parse makes "__proto__" an own key; zod records then drop it silently, so a request would
+ * succeed with less than was sent. Refuse it instead, naming where it was.
+ */
+function prototypeKeyPath(value: unknown, at: string[]): string | null {
+  if (value === null || typeof value !== 'object' || at.length > 32) return null;
+  if (Object.prototype.hasOwnProperty.call(value, '__proto__')) return [...at, '__proto__'].join('.');
+  for (const [k, v] of Object.entries(value)) {
+    const found = prototypeKeyPath(v, [...at, k]);
+    if (found) return found;
+  }
+  return null;
 }
 
 const IdSchema = z.string().regex(ID_PATTERN);

@@ -8,6 +8,7 @@ import type { AuthContext, AuthService } from '../auth/auth-service';
 import type { AccessPolicy } from '../authz/access-policy';
 import type { ActivityTracker } from '../classroom/activity-tracker';
 import type { ClassroomService } from '../classroom/classroom-service';
+import type { ReviewService } from '../review/review-service';
 import type { Logger } from '../logger';
 import { closeWithNotice } from './socket-gate';
 
@@ -21,6 +22,7 @@ export interface AppEventsOptions {
   auth: AuthService;
   policy: AccessPolicy;
   classrooms: ClassroomService;
+  reviews: ReviewService;
   activity: ActivityTracker;
   logger: Logger;
 }
@@ -40,7 +42,9 @@ const rooms = {
  */
 export class AppEvents {
   constructor(private readonly o: AppEventsOptions) {
-    const { auth, classrooms, activity, io, store, logger } = o;
+    const { auth, classrooms, reviews, activity, io, store, logger } = o;
+    reviews.on('feedbackReleased', (workspaceId) => io.to(rooms.workspace(workspaceId)).emit(APP_PUSH.feedbackChanged, { workspaceId }));
+    reviews.on('submitted', (classId, assignmentId) => io.to(rooms.staff(classId)).emit(APP_PUSH.submissionsChanged, { classId, assignmentId }));
     auth.on('sessionsEnded', (hashes, reason) => {
       for (const h of hashes) {
         void this.closeRoom(

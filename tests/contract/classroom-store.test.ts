@@ -175,6 +175,40 @@ describe('ClassroomStore contract: SQLite', () => {
     expect(() => SqliteClassroomStore.open(foreign)).toThrow(/not a Tandem classroom database/);
   });
 
+  test('deleteUser takes what was only theirs, keeps shared groups, and names the workspaces left without an owner', async () => {
+    const { teacher, classId, students, assignmentId } = await setup(3);
+    const [ann, ben, cat] = students as [User, User, User];
+    const pair = await store.addGroup(assignmentId, { id: id('grp'), members: [{ userId: ann.id, role: 'driver' }, { userId: ben.id, role: 'navigator' }] }, 1);
+    await store.startGroup(pair.id, 'wsPair0001', 2);
+    await store.recordWorkspace({ workspaceId: 'wsPair0001', kind: 'group', ownerUserId: null, classId, groupId: pair.id, createdAt: 2 });
+    const solo = await store.addGroup(assignmentId, { id: id('grp'), members: [{ userId: cat.id, role: 'driver' }] }, 1);
+    await store.startGroup(solo.id, 'wsSolo0001', 2);
+    await store.recordWorkspace({ workspaceId: 'wsSolo0001', kind: 'group', ownerUserId: null, classId, groupId: solo.id, createdAt: 2 });
+    await store.recordWorkspace({ workspaceId: 'wsMine0001', kind: 'personal', ownerUserId: cat.id, classId: null, groupId: null, createdAt: 3 });
+    await store.raiseHand({ id: id('help'), classId, userId: cat.id, workspaceId: null, note: 'n', createdAt: 4, resolvedAt: null, resolvedBy: null });
+    await store.createSession({ tokenHash: id('tok'), userId: cat.id, createdAt: 1, expiresAt: 9e12 });
+    expect((await store.listGroupsOfUser(ann.id)).map((g) => g.id)).toEqual([pair.id]);
+    expect((await store.listHelpRequestsOfUser(cat.id)).map((h) => h.note)).toEqual(['n']);
+
+    const result = await store.deleteUser(cat.id);
+    expect(result.deleted).toBe(true);
+    expect(result.orphanedWorkspaces.sort()).toEqual(['wsMine0001', 'wsSolo0001']);
+    expect(await store.getUser(cat.id)).toBeNull();
+    expect(await store.getGroup(solo.id)).toBeNull();
+    expect(await store.getWorkspaceOwnership('wsSolo0001')).toBeNull();
+    expect(await store.getWorkspaceOwnership('wsMine0001')).toBeNull();
+    expect(await store.listOpenHelpRequests(classId)).toEqual([]);
+    expect(await store.deleteUserSessions(cat.id)).toEqual([]);
+
+    // In a shared group the partner keeps the group and its workspace.
+    expect((await store.deleteUser(ann.id)).orphanedWorkspaces).toEqual([]);
+    expect((await store.getGroup(pair.id))?.members.map((m) => m.userId)).toEqual([ben.id]);
+    expect(await store.getWorkspaceOwnership('wsPair0001')).not.toBeNull();
+    expect(await store.deleteUser('nobody00')).toEqual({ deleted: false, orphanedWorkspaces: [] });
+    // The creator of a class is refused, with the reason.
+    await expect(store.deleteUser(teacher.id)).rejects.toThrow(/created a class/);
+  });
+
   test('a closed store rejects with ERR_STORAGE_CLOSED', async () => {
     await store.close();
     await expect(store.getUser('x')).rejects.toMatchObject({ code: 'ERR_STORAGE_CLOSED' });

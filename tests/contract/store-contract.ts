@@ -137,6 +137,53 @@ export function runStoreContract(harness: StoreContractHarness): void {
     expect(await committedVersion(store, 'w:r', current, { src: 'other', seq: 1 })).toBeUndefined();
   });
 
+  test('[SC-PURGE] purged docs are gone for good: snapshot, ops and milestones, after a reopen too, and others are untouched', async () => {
+    let store = await openStore();
+    await createText(store, 'w:gone', 'secret', 'c1', 1);
+    await editText(store, 'w:gone', 1, [6, '!'], 'secret!', 'c1', 2);
+    await saveMilestone(store, { id: 'w:gone', ...snap(2, 'secret!') });
+    await createText(store, 'w:kept', 'kept', 'c1', 3);
+    // Read through the store first, so a cached copy exists and must be dropped too.
+    expect((await getSnapshot(store, 'w:gone')).data).toBe('secret!');
+    expect(await store.purgeDocs(COLLECTION, { ids: ['w:gone', 'w:never'] })).toBe(1);
+    const check = async (s: Store) => {
+      expect(await getSnapshot(s, 'w:gone')).toMatchObject({ v: 0, type: null });
+      expect(await getOps(s, 'w:gone', 0, null)).toEqual([]);
+      expect(await milestone(s, 'byVersion', null, 'w:gone')).toBeUndefined();
+      expect((await getSnapshot(s, 'w:kept')).data).toBe('kept');
+    };
+    await check(store);
+    store = await reopen(store);
+    await check(store);
+    // A stale client's op for the purged doc is refused, not resurrecting it.
+    expect(await editText(store, 'w:gone', 2, [7, '?'], 'secret!?', 'c1', 4)).toBe(false);
+  });
+
+  test('[SC-PURGE] purging by id prefix erases exactly the docs whose ids start with it', async () => {
+    let store = await openStore();
+    for (const id of ['ws1:a', 'ws1:b', 'ws10:a', 'ws2:a']) await createText(store, id, id, 'c', 1);
+    await saveMilestone(store, { id: 'ws1:c', ...snap(3, 'milestone only') });
+    expect(await store.purgeDocs(COLLECTION, { idPrefix: 'ws1:' })).toBeGreaterThanOrEqual(2);
+    store = await reopen(store);
+    for (const id of ['ws1:a', 'ws1:b']) expect((await getSnapshot(store, id)).type).toBeNull();
+    expect(await milestone(store, 'byVersion', null, 'ws1:c')).toBeUndefined();
+    for (const id of ['ws10:a', 'ws2:a']) expect((await getSnapshot(store, id)).data).toBe(id);
+  });
+
+  test('[SC-SCRUB] an author is replaced in every stored op of every doc, and nobody else is', async () => {
+    let store = await openStore();
+    const withAuthor = (v: number, author: string, op: unknown[]) => ({ v, src: 'c', seq: v + 1, op, m: { ts: 1, author } });
+    await createText(store, 'w:s', '', 'c', 1);
+    await commit(store, 'w:s', withAuthor(1, 'alice', ['a']), snap(2, 'a'));
+    await commit(store, 'w:s', withAuthor(2, 'bob', [1, 'b']), snap(3, 'ab'));
+    await commit(store, 'w:s', withAuthor(3, 'alice', [2, 'c']), snap(4, 'abc'));
+    expect(await store.scrubOpAuthor('alice', 'deleted-user')).toBe(2);
+    store = await reopen(store);
+    const ops = await getOps(store, 'w:s', 1, null, { metadata: true });
+    expect(ops.map((o) => (o['m'] as { author: string }).author)).toEqual(['deleted-user', 'bob', 'deleted-user']);
+    expect((await getSnapshot(store, 'w:s')).data).toBe('abc');
+  });
+
   test('[SC5] milestone snapshots round-trip and are picked by version and by time', async () => {
     let store = await openStore();
     const at = (v: number, mtime: number, data: string) => ({

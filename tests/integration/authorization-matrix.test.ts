@@ -46,6 +46,8 @@ describe('authorization matrix (docs/permissions.md)', () => {
   let unpublishedId: string;
   let teacherWorkspace: string;
   let otherClassId: string;
+  let submissionId: string;
+  let otherGroupId: string;
   const users = {} as Record<Exclude<Role, 'anonymous'>, TestUser>;
   const raws: RawClient[] = [];
   const ORIGINAL = 'secret = "pair only"\n';
@@ -82,6 +84,8 @@ describe('authorization matrix (docs/permissions.md)', () => {
       await call(base, pair.teacher, 'POST', `/api/classes/${pair.classId}/assignments`, { title: 'Draft', starterFiles: [] }, 201)
     ).id;
     teacherWorkspace = (await call(base, pair.teacher, 'POST', '/api/workspaces', { name: 'Demo', files: [{ name: 'demo.py', content: 'demo' }] }, 201)).id;
+    submissionId = (await call(base, pair.students[1]!, 'POST', `/api/workspaces/${pair.workspaceId}/submit`, undefined, 201)).id;
+    otherGroupId = (await call(base, q1, 'GET', `/api/assignments/${pair.assignmentId}/groups`, undefined, 200)).groups[0].id;
   });
 
   afterEach(() => {
@@ -246,6 +250,23 @@ describe('authorization matrix (docs/permissions.md)', () => {
     ['help queue', () => ['GET', `/api/classes/${pair.classId}/help`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 200, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
     ['broadcast a workspace that is not yours', () => ['PUT', `/api/classes/${pair.classId}/broadcast`, { workspaceId: teacherWorkspace }], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 403, teacherOfOtherClass: 404, teacher: 200, admin: 403 }],
     ['admin: list users', () => ['GET', '/api/admin/users'], { anonymous: 401, studentOfOtherClass: 403, studentOfOtherPair: 403, pairMember: 403, ta: 403, teacherOfOtherClass: 403, teacher: 403, admin: 200 }],
+    // Submissions and review (docs/permissions.md RV-*): outsiders get 404, classmates of another pair too.
+    ['submit a workspace', () => ['POST', `/api/workspaces/${pair.workspaceId}/submit`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 201, ta: 403, teacherOfOtherClass: 404, teacher: 403, admin: 403 }],
+    ['list a workspace\'s submissions', () => ['GET', `/api/workspaces/${pair.workspaceId}/submissions`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['list an assignment\'s submissions', () => ['GET', `/api/assignments/${pair.assignmentId}/submissions`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['download all submissions', () => ['GET', `/api/assignments/${pair.assignmentId}/submissions.zip`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['read a submission', () => ['GET', `/api/submissions/${submissionId}`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['set the rubric', () => ['PUT', `/api/assignments/${pair.assignmentId}/rubric`, { criteria: [{ id: 'works', title: 'Works', points: 5 }] }], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['review a group', () => ['GET', `/api/groups/${pair.groupId}/review`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['grade a group', () => ['PUT', `/api/groups/${pair.groupId}/grade`, { scores: {} }], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['release feedback', () => ['POST', `/api/groups/${otherGroupId}/release`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 404, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['start a comment', () => ['POST', `/api/workspaces/${pair.workspaceId}/comments`, { fileId, version: 1, from: 0, to: 6, body: 'Rename this' }], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 403, ta: 201, teacherOfOtherClass: 404, teacher: 201, admin: 201 }],
+    ['read feedback', () => ['GET', `/api/workspaces/${pair.workspaceId}/feedback`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['file history', () => ['GET', `/api/workspaces/${pair.workspaceId}/files/${fileId}/history`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['file at a version', () => ['GET', `/api/workspaces/${pair.workspaceId}/files/${fileId}/versions/1`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['blame', () => ['GET', `/api/workspaces/${pair.workspaceId}/files/${fileId}/blame`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['paste signals', () => ['GET', `/api/workspaces/${pair.workspaceId}/paste-signals`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['admin: audit log', () => ['GET', '/api/admin/audit'], { anonymous: 401, studentOfOtherClass: 403, studentOfOtherPair: 403, pairMember: 403, ta: 403, teacherOfOtherClass: 403, teacher: 403, admin: 200 }],
   ];
 
   describe.each(rest)('REST %s', (_name, request, expected) => {
@@ -258,6 +279,21 @@ describe('authorization matrix (docs/permissions.md)', () => {
         await call(server.url, userOf(role), 'PUT', path, { workspaceId: null }, 200);
       }
     });
+  });
+
+  test('[RV-3][FB-1] students never see draft feedback, another pair\'s submissions or their history', async () => {
+    const draft = await call(server.url, pair.teacher, 'POST', `/api/workspaces/${pair.workspaceId}/comments`, { fileId, version: 1, from: 0, to: 6, body: 'DRAFT-ONLY' }, 201);
+    await call(server.url, pair.teacher, 'PUT', `/api/groups/${pair.groupId}/grade`, { scores: {}, summary: 'DRAFT-GRADE' }, 200);
+    for (const role of ['pairMember', 'studentOfOtherPair'] as const) {
+      const res = await api(server.url, 'GET', `/api/workspaces/${pair.workspaceId}/feedback`, undefined, users[role].cookie);
+      expect(JSON.stringify(res.body)).not.toMatch(/DRAFT-ONLY|DRAFT-GRADE/);
+    }
+    expect((await api(server.url, 'GET', `/api/submissions/${submissionId}`, undefined, users.studentOfOtherPair.cookie)).status).toBe(404);
+    expect((await api(server.url, 'GET', `/api/workspaces/${otherPairWorkspace}/files/${otherPairFile}/history`, undefined, users.pairMember.cookie)).status).toBe(404);
+    // Replies to a draft are refused as if it did not exist; editing it too.
+    expect((await api(server.url, 'POST', `/api/workspaces/${pair.workspaceId}/comments`, { fileId, version: 1, from: 0, to: 0, body: 'hi', parentId: draft.id }, users.pairMember.cookie)).status).toBe(404);
+    expect((await api(server.url, 'DELETE', `/api/comments/${draft.id}`, undefined, users.pairMember.cookie)).status).toBe(404);
+    expect((await api(server.url, 'DELETE', `/api/comments/${draft.id}`, undefined, users.ta.cookie)).status).toBe(403);
   });
 
   test('[CL-3] students see classmates\' names but never their emails; staff see emails', async () => {

@@ -219,6 +219,36 @@ describe('bad input', () => {
     expect(reply.error).toMatchObject({ code: 'ERR_TANDEM_OP_TOO_LARGE' });
   });
 
+  test('[P-OP-PROV] an op claiming a server-only provenance (x.source.kind "starter") is refused; the file is unchanged', async () => {
+    const forged = await opReply({ op: ['FORGED'], x: { source: { binding: 'tandem-binding:1:abc', kind: 'starter' } } });
+    expect(forged.error).toMatchObject({ code: 'ERR_TANDEM_INVALID_OP' });
+    for (const x of [
+      { source: { binding: 'b', kind: 'ai' } },
+      { source: { binding: 'b', kind: 'typed', extra: 1 } },
+      { source: { binding: 'b'.repeat(101), kind: 'pasted' } },
+      { source: 'tandem-binding:1:abc' },
+      { author: 'someone-else' },
+      null,
+    ]) {
+      expect((await opReply({ op: ['FORGED'], x })).error).toMatchObject({ code: 'ERR_TANDEM_INVALID_OP' });
+    }
+    expect(await currentText()).toBe(ORIGINAL);
+  });
+
+  test('[P-OP-PROV] an op with x.source {binding, kind: "pasted"} is accepted', async () => {
+    const r = await raw();
+    await r.request({ a: 'hs', id: null, protocol: 1, protocolMinor: 2 });
+    const sub = await r.request({ a: 's', c: 'files', d: docId });
+    const v = (sub.data as { v: number }).v;
+    const source = { binding: 'tandem-binding:1:abc', kind: 'pasted' };
+    const pasted = await r.request({ a: 'op', c: 'files', d: docId, v, seq: 1, op: ['P'], x: { source } });
+    expect(pasted.error).toBeUndefined();
+    // Put the file back for the afterEach invariant.
+    const undo = await r.request({ a: 'op', c: 'files', d: docId, v: v + 1, seq: 2, op: [{ d: 1 }], x: { source: { ...source, kind: 'typed' } } });
+    expect(undo.error).toBeUndefined();
+    await waitFor(() => bystanderDoc.data === ORIGINAL, 'bystander to see the paste undone');
+  });
+
   test('[P-LIM-2] ops that would grow a file past MAX_FILE_BYTES are refused at commit', async () => {
     const r = await raw();
     const sub = await r.request({ a: 's', c: 'files', d: docId });

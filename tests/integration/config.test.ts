@@ -5,20 +5,20 @@ import { loadConfig, ConfigError } from '../../server/config';
 describe('config: one validated env module that fails fast', () => {
   test('defaults give the embedded store on port 3000', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, mongodbUrl: undefined, uiEnabled: true, sqliteSynchronous: 'NORMAL' });
+    expect(c).toMatchObject({ port: 3000, mongodbUrl: undefined, uiEnabled: true, sqliteSynchronous: 'NORMAL', pasteSignalMinChars: 120 });
     expect(c.dataDir).toBe(path.resolve('./data'));
   });
 
   test('every bad variable is named in one error', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', MONGODB_URL: 'http://x', UI_ENABLED: 'maybe', ALLOWED_ORIGINS: 'not a url' });
+      loadConfig({ PORT: 'eighty', MONGODB_URL: 'http://x', UI_ENABLED: 'maybe', ALLOWED_ORIGINS: 'not a url', PASTE_SIGNAL_MIN_CHARS: '3' });
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as Error).message;
-    for (const name of ['PORT', 'MONGODB_URL', 'UI_ENABLED', 'ALLOWED_ORIGINS']) expect(message).toContain(name);
+    for (const name of ['PORT', 'MONGODB_URL', 'UI_ENABLED', 'ALLOWED_ORIGINS', 'PASTE_SIGNAL_MIN_CHARS']) expect(message).toContain(name);
   });
 
   test('allowed origins are normalised', () => {

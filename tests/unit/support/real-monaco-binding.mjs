@@ -1,6 +1,8 @@
 // Drives MonacoBinding against Monaco 0.57's REAL TextModel (ESM, loaded in plain Node) and a real
 // in-process ShareDB backend: random concurrent edits from three models, checking after every
-// step that each model equals its doc and at the end that everything converged. The TypeScript
+// step that each model equals its doc and at the end that everything converged. Pastes carry the
+// edit source Monaco's Cursor gives them (P-OP-PROV): each must be submitted as `pasted`, and every
+// op must reach the server with an x.source it accepts. The TypeScript
 // sources are transpiled on the fly. argv: seed, runs. Prints a JSON summary. Used by
 // real-monaco-binding.test.ts.
 import { createRequire } from 'node:module';
@@ -21,6 +23,9 @@ const ShareDB = require('sharedb');
 const { types } = require('sharedb/lib/client');
 const { textType } = require('../../../lib/text/text-type.ts');
 const { MonacoBinding } = require('../../../lib/binding/monaco-binding.ts');
+const { isOpProvenance } = require('../../../lib/binding/op-source.ts');
+// What Monaco's Cursor puts on the content event of a paste (common/cursor/cursor.js).
+const { EditSources } = await import(new URL('../../../node_modules/monaco-editor/esm/vs/editor/common/textModelEditSource.js', import.meta.url).href);
 ShareDB.types.register(textType);
 types.register(textType);
 
@@ -58,6 +63,11 @@ function rangeOf(model, start, end) {
 
 async function oneRun(run) {
   const backend = new ShareDB({ presence: true, doNotForwardSendPresenceErrorsToClient: true });
+  const sources = [];
+  backend.use('submit', (ctx, next) => {
+    if ('op' in ctx.op) sources.push(ctx.extra?.source); // not the server's create
+    next();
+  });
   const server = backend.connect();
   const id = 'wsp001:real01';
   const initial = text(10).replace(/\r\n?/g, '\n');
@@ -87,7 +97,7 @@ async function oneRun(run) {
   const steps = 10 + Math.floor(random() * 40);
   for (let step = 0; step < steps; step++) {
     const t = pick(tabs);
-    const kind = pick(['type', 'type', 'multi', 'delete', 'replace', 'undo', 'redo', 'deliver', 'eol']);
+    const kind = pick(['type', 'type', 'multi', 'delete', 'replace', 'paste', 'undo', 'redo', 'deliver', 'eol']);
     if (kind === 'deliver') {
       for (let i = Math.floor(random() * 3); i > 0; i--) await tick();
     } else if (kind === 'undo') {
@@ -96,6 +106,15 @@ async function oneRun(run) {
       t.binding.redo();
     } else if (kind === 'eol') {
       t.model.setEOL(1); // someone switches the model to CRLF: the binding must switch it back
+    } else if (kind === 'paste') {
+      const at = boundary(t.model);
+      const reason = EditSources.cursor({ kind: 'paste', detailedSource: 'keyboard' });
+      t.model.pushEditOperations([], [{ range: rangeOf(t.model, at, at), text: text(6) + 'p' }], () => null, undefined, reason);
+      const queued = t.doc.pendingOps[t.doc.pendingOps.length - 1];
+      if (queued?.source?.kind !== 'pasted' || queued.source.binding !== t.binding.id) {
+        throw new Error(`run ${run} step ${step}: a paste was queued with source ${JSON.stringify(queued?.source)}`);
+      }
+      t.pastes = (t.pastes ?? 0) + 1;
     } else {
       const edits = [];
       const count = kind === 'multi' ? 2 + Math.floor(random() * 3) : 1;
@@ -128,6 +147,12 @@ async function oneRun(run) {
     if (t.errors.length) throw new Error(`run ${run}: tab ${i} errors ${JSON.stringify(t.errors)}`);
   }
   if (snapshot.data.includes('\r')) throw new Error(`run ${run}: CR reached the server`);
+  const ids = new Set(tabs.map((t) => t.binding.id));
+  for (const source of sources) {
+    if (!isOpProvenance(source) || !ids.has(source.binding)) throw new Error(`run ${run}: op sent with x.source ${JSON.stringify(source)}`);
+  }
+  const pastes = tabs.reduce((n, t) => n + (t.pastes ?? 0), 0);
+  if (pastes > 0 && !sources.some((s) => s.kind === 'pasted')) throw new Error(`run ${run}: ${pastes} pastes, no pasted op`);
   for (const t of tabs) t.binding.destroy();
 }
 
