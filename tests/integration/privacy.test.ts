@@ -5,7 +5,7 @@ import type { TandemClient } from '../../lib/client/tandem-client';
 import { CLOSE_EVENT } from '../../lib/protocol';
 import { ServerProcess, api } from '../helpers/server-process';
 import { newClient, subscribeFile, waitFor, whenAcked } from '../helpers/clients';
-import { call, logIn, pairWorkspace, signUp, type TestUser } from '../helpers/accounts';
+import { call, logIn, pairWorkspace, type TestUser } from '../helpers/accounts';
 
 const ADMIN_EMAIL = 'privacy-admin@example.edu';
 const ADMIN_PASSWORD = 'admin-password-123';
