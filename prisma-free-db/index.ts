@@ -31,3 +31,4 @@ export { SqliteClassroomStore, CLASSROOM_FILE_NAME } from './classroom/sqlite-cl
 export type * from './review/review-types';
 export type { ReviewStore, AuditQuery } from './review/review-store';
 export { SqliteReviewStore } from './review/sqlite-review-store';
+export { compactDocOps, type CompactionResult } from './op-compaction';

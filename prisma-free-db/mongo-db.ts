@@ -118,6 +118,36 @@ export async function createMongoStore(url: string, options: MongoStoreOptions =
           throw toStorageError(err, 'removing an author from the op log');
         }
       },
+      firstOpVersion: async (collection, id) => {
+        const first = await mongo
+          .collection<{ d: string; v: number }>(db.getOplogCollectionName(collection))
+          .find({ d: id }, { projection: { v: 1 }, sort: { v: 1 }, limit: 1 })
+          .toArray();
+        if (first[0]) return first[0].v;
+        const snapshot = await mongo.collection<{ _id: string; _v?: number }>(collection).findOne({ _id: id }, { projection: { _v: 1 } });
+        return snapshot?._v ?? 0;
+      },
+      deleteOpsBefore: async (collection, id, version) => {
+        // sharedb-mongo's snapshot is always current (it is written with each op), so every op
+        // below `version` can go.
+        try {
+          await mongo.collection(db.getOplogCollectionName(collection)).deleteMany({ d: id, v: { $lt: version } });
+        } catch (err) {
+          throw toStorageError(err, 'compacting ops');
+        }
+        const first = await mongo
+          .collection<{ d: string; v: number }>(db.getOplogCollectionName(collection))
+          .find({ d: id }, { projection: { v: 1 }, sort: { v: 1 }, limit: 1 })
+          .toArray();
+        return first[0]?.v ?? version;
+      },
+      milestoneVersions: async (collection, id) =>
+        (
+          await mongo
+            .collection<{ d: string; v: number }>(milestoneCollectionName(collection))
+            .find({ d: id }, { projection: { v: 1 }, sort: { v: 1 } })
+            .toArray()
+        ).map((m) => m.v),
       close: () => {
         closing ??= (async () => {
           closed = true;

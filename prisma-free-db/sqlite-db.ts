@@ -649,6 +649,44 @@ export class SqliteDB extends ShareDB.DB {
     }
   }
 
+  /** Version of the doc's oldest stored op; its current version when it has none. */
+  firstOpVersion(collection: string, id: string): number {
+    this.checkOpen();
+    checkCollection(collection);
+    checkDocId(id);
+    const first = this.db.prepare('SELECT min(version) FROM ops WHERE collection = ? AND doc_id = ?').pluck().get(collection, id) as number | null;
+    return first ?? this.currentVersion(collection, id);
+  }
+
+  /**
+   * Delete the doc's ops below `version`, but never below what its snapshot row can be rebuilt
+   * from: the row is brought up to date first. Returns the first version still kept.
+   */
+  deleteOpsBefore(collection: string, id: string, version: number): number {
+    this.checkOpen();
+    checkCollection(collection);
+    checkDocId(id);
+    checkVersion(version, 'version');
+    this.noticeForeignWrites(true);
+    // Loading brings the snapshot up to date (cached, or its row written when it cannot be).
+    this.currentSnapshot(collection, id);
+    this.persistDoc(collection, id);
+    const remove = this.db.transaction(() => {
+      const rowVersion = (this.statements.selectSnapshot.get(collection, id)?.version ?? 0) as number;
+      const cutoff = Math.min(version, rowVersion);
+      this.db.prepare('DELETE FROM ops WHERE collection = ? AND doc_id = ? AND version < ?').run(collection, id, cutoff);
+      const first = this.db.prepare('SELECT min(version) FROM ops WHERE collection = ? AND doc_id = ?').pluck().get(collection, id) as number | null;
+      return first ?? rowVersion;
+    });
+    try {
+      return remove.immediate();
+    } catch (err) {
+      throw toStorageError(err, 'compacting ops');
+    } finally {
+      this.noteOwnWrite();
+    }
+  }
+
   /** Cheap health check for /readyz; throws a StorageError when closed or unreadable. */
   ping(): void {
     this.checkOpen();

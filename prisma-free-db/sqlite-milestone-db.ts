@@ -85,6 +85,17 @@ export class SqliteMilestoneDB extends ShareDB.MilestoneDB {
     );
   }
 
+  /** Versions that have a milestone, ascending. */
+  versions(collection: string, id: string): number[] {
+    this.checkOpen();
+    checkCollection(collection);
+    checkDocId(id);
+    return this.connection.database
+      .prepare('SELECT version FROM milestones WHERE collection = ? AND doc_id = ? ORDER BY version')
+      .pluck()
+      .all(collection, id) as number[];
+  }
+
   /** The milestone with the highest version <= `version` (any version when null), or undefined. */
   override getMilestoneSnapshot(
     collection: string,

@@ -62,6 +62,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ping: async () => db.ping(),
     purgeDocs: async (collection, which) => db.purgeDocs(collection, which),
     scrubOpAuthor: async (authorId, replacement) => db.scrubOpAuthor(authorId, replacement),
+    firstOpVersion: async (collection, id) => db.firstOpVersion(collection, id),
+    deleteOpsBefore: async (collection, id, version) => db.deleteOpsBefore(collection, id, version),
+    milestoneVersions: async (collection, id) => milestoneDb.versions(collection, id),
     close: () => {
       closing ??= (async () => {
         await new Promise<void>((resolve, reject) => milestoneDb.close((err) => (err ? reject(err) : resolve())));

@@ -32,6 +32,19 @@ export interface Store {
   /** Replace `m.author` of every stored op written by `authorId` with `replacement`; resolves to ops changed. */
   scrubOpAuthor(authorId: string, replacement: string): Promise<number>;
   /**
+   * Version of the doc's oldest stored op: 0 unless ops were compacted away (op-compaction.ts);
+   * the doc's current version when it has no ops at all.
+   */
+  firstOpVersion(collection: string, id: string): Promise<number>;
+  /**
+   * Delete the doc's ops below `version` (never at or above the version its stored snapshot
+   * can be rebuilt from). Resolves to the first version still kept. Use compactDocOps, which saves
+   * the milestones that keep those versions viewable first.
+   */
+  deleteOpsBefore(collection: string, id: string, version: number): Promise<number>;
+  /** Versions that have a milestone snapshot, ascending. */
+  milestoneVersions(collection: string, id: string): Promise<number[]>;
+  /**
    * Close the milestone db (waiting for in-flight milestone saves), then the db, and release the
    * file / connection. Idempotent. Call it after ShareDB has stopped submitting: in-flight
    * commits must have called back first.

@@ -46,6 +46,8 @@ const EnvSchema = z.object({
   MILESTONE_INTERVAL: z.coerce.number().int().min(10).max(100_000).default(500),
   /** A single insert of at least this many characters not found in the workspace is a paste signal for the teacher. */
   PASTE_SIGNAL_MIN_CHARS: z.coerce.number().int().min(10).max(1_000_000).default(120),
+  /** How often to look for assignments whose keystroke history is due for compaction (op retention). */
+  RETENTION_SWEEP_SECONDS: z.coerce.number().min(0.1).max(86_400).default(3600),
   /** The address people use to reach Tandem (links in logs, SSO redirect). Https turns on secure cookies. */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin).optional(),
   /** Send the session cookie over HTTPS only. Defaults to on when PUBLIC_URL is https. */
@@ -90,6 +92,7 @@ export interface Config {
   socketMessagesPerSecond: number | undefined;
   milestoneInterval: number;
   pasteSignalMinChars: number;
+  retentionSweepMs: number;
   publicUrl: string | null;
   redisUrl: string | null;
   cookieSecure: boolean;
@@ -151,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     socketMessagesPerSecond: e.SOCKET_MESSAGES_PER_SECOND,
     milestoneInterval: e.MILESTONE_INTERVAL,
     pasteSignalMinChars: e.PASTE_SIGNAL_MIN_CHARS,
+    retentionSweepMs: Math.round(e.RETENTION_SWEEP_SECONDS * 1000),
     publicUrl: e.PUBLIC_URL ?? null,
     redisUrl: e.REDIS_URL ?? null,
     cookieSecure: e.COOKIE_SECURE ?? (e.PUBLIC_URL?.startsWith('https:') ?? false),

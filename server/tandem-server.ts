@@ -32,6 +32,7 @@ import { ReviewService } from './review/review-service';
 import { FileHistoryReader } from './review/file-history';
 import { HistoryService } from './review/history-service';
 import { ReviewContext } from './review/review-context';
+import { RetentionService } from './review/retention';
 import { AppEvents } from './transport/app-events';
 import { Metrics } from './observability/metrics';
 import { RedisBus } from './scale/redis-bus';
@@ -101,9 +102,20 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   const classrooms = new ClassroomService(classroomStore, policy, service);
   const reviewStore = classroomStore.reviewStore();
   const reviewContext = new ReviewContext(classroomStore, reviewStore, policy);
-  const fileHistory = new FileHistoryReader(store.db);
+  const fileHistory = new FileHistoryReader(store);
   const reviews = new ReviewService({ classroom: classroomStore, reviews: reviewStore, context: reviewContext, history: fileHistory, workspaces: service });
   const histories = new HistoryService(reviewContext, fileHistory, service, config.pasteSignalMinChars);
+  const retention = new RetentionService({
+    classroom: classroomStore,
+    reviews: reviewStore,
+    store,
+    history: fileHistory,
+    workspaces: service,
+    classrooms,
+    logger,
+    sweepEveryMs: config.retentionSweepMs,
+  });
+  retention.start();
   const privacy = new PrivacyService({ classroom: classroomStore, reviews: reviewStore, store, history: fileHistory, workspaces: service, classrooms });
   const activity = new ActivityTracker();
   trackActivity(collab, activity);
@@ -166,7 +178,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
       oidc: config.oidc,
     }),
     classroomRoutes({ classrooms, store: classroomStore, activity }),
-    reviewRoutes({ reviews, histories }),
+    reviewRoutes({ reviews, histories, retention }),
     privacyRoutes({ privacy }),
     apiRoutes({ service, store: classroomStore, policy }),
   );
@@ -273,6 +285,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
         markShuttingDown: () => {
           shuttingDown = true;
           clearInterval(sessionSweep);
+          retention.stop();
           activity.close();
           metrics.close();
         },

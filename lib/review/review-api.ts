@@ -149,8 +149,10 @@ export interface FileHistory {
   fileId: string;
   /** Current version (the number of ops applied). */
   version: number;
-  /** First version still available (ops before it were compacted away). */
+  /** First version with keystroke-level history (ops before it were compacted away by op retention). */
   firstVersion: number;
+  /** Versions below `firstVersion` still viewable (milestones kept by compaction: submissions, …). */
+  keptVersions: number[];
   authors: Array<{ id: string; displayName: string }>;
   entries: HistoryEntry[];
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StorageError, StorageErrorCode, toStorageError } from '../storage-error';
-import { REVIEW_MIGRATION } from '../review/review-schema';
+import { RETENTION_MIGRATION, REVIEW_MIGRATION } from '../review/review-schema';
 import { SqliteReviewStore } from '../review/sqlite-review-store';
 import type {
   AssignmentPatch,
@@ -142,6 +142,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX help_open_by_class ON help_requests (class_id, created_at) WHERE resolved_at IS NULL;
   `,
   REVIEW_MIGRATION,
+  RETENTION_MIGRATION,
 ];
 
 export const CLASSROOM_FILE_NAME = 'classroom.sqlite';

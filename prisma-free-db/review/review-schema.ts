@@ -68,3 +68,20 @@ export const REVIEW_MIGRATION = `
   CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `;
+
+/**
+ * Migration 3: op retention. A class may keep keystroke-level history only for a number of days
+ * after an assignment's grades are final; then its ops are compacted to milestone snapshots.
+ */
+export const RETENTION_MIGRATION = `
+  CREATE TABLE class_retention (
+    class_id          TEXT PRIMARY KEY REFERENCES classes(id) ON DELETE CASCADE,
+    op_retention_days INTEGER            -- NULL: keep every op forever
+  ) STRICT;
+
+  CREATE TABLE assignment_retention (
+    assignment_id    TEXT PRIMARY KEY REFERENCES assignments(id) ON DELETE CASCADE,
+    grades_final_at  INTEGER,
+    ops_compacted_at INTEGER
+  ) STRICT;
+`;

@@ -1,4 +1,4 @@
-import type { AuditEntry, Grade, NewAuditEntry, ReviewComment, RubricRecord, Submission } from './review-types';
+import type { AssignmentRetention, AuditEntry, DueCompaction, Grade, NewAuditEntry, ReviewComment, RubricRecord, Submission } from './review-types';
 
 export interface AuditQuery {
   limit: number;
@@ -45,6 +45,20 @@ export interface ReviewStore {
    * `replacement` instead of them on submissions and grades. The audit log is left as it is.
    */
   eraseAuthor(userId: string, replacement: string): Promise<void>;
+
+  /** Move a comment's anchor to a later version (before the ops it was carried through are compacted). */
+  updateCommentAnchor(id: string, anchor: { version: number; from: number; to: number }): Promise<void>;
+
+  // Op retention
+  /** Days to keep keystroke history after grades are final; null keeps it forever (the default). */
+  setClassRetention(classId: string, opRetentionDays: number | null): Promise<void>;
+  getClassRetention(classId: string): Promise<number | null>;
+  /** Mark (or, with null, unmark) an assignment's grades final. */
+  setGradesFinal(assignmentId: string, at: number | null): Promise<AssignmentRetention>;
+  getAssignmentRetention(assignmentId: string): Promise<AssignmentRetention>;
+  /** Assignments whose grades are final, not yet compacted, whose class's retention has run out at `now`. */
+  listDueCompactions(now: number): Promise<DueCompaction[]>;
+  markCompacted(assignmentId: string, at: number): Promise<void>;
 
   // Audit log (append only)
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;

@@ -80,3 +80,19 @@ export interface AuditEntry {
 }
 
 export type NewAuditEntry = Omit<AuditEntry, 'id'>;
+
+export interface AssignmentRetention {
+  assignmentId: string;
+  /** When the teacher marked the grades final; null while grading goes on. */
+  gradesFinalAt: number | null;
+  /** When the ops of its workspaces were compacted; null until then. */
+  opsCompactedAt: number | null;
+}
+
+/** An assignment whose keystroke history is due for compaction. */
+export interface DueCompaction {
+  assignmentId: string;
+  classId: string;
+  gradesFinalAt: number;
+  opRetentionDays: number;
+}

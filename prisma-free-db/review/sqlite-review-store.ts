@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { StorageError, StorageErrorCode, toStorageError } from '../storage-error';
 import type { AuditQuery, ReviewStore } from './review-store';
-import type { AuditEntry, Grade, NewAuditEntry, ReviewComment, RubricRecord, Submission } from './review-types';
+import type { AssignmentRetention, AuditEntry, DueCompaction, Grade, NewAuditEntry, ReviewComment, RubricRecord, Submission } from './review-types';
 
 type Row = Record<string, unknown>;
 
@@ -193,6 +193,85 @@ export class SqliteReviewStore implements ReviewStore {
         this.db.prepare('UPDATE grades SET graded_by = ? WHERE graded_by = ?').run(replacement, userId);
       })(),
     );
+  }
+
+  updateCommentAnchor(id: string, anchor: { version: number; from: number; to: number }): Promise<void> {
+    return this.run('moving a comment', () => {
+      this.db.prepare('UPDATE review_comments SET version = ?, range_from = ?, range_to = ? WHERE id = ?').run(anchor.version, anchor.from, anchor.to, id);
+    });
+  }
+
+  // ── op retention ────────────────────────────────────────────────────────────────────────
+  setClassRetention(classId: string, opRetentionDays: number | null): Promise<void> {
+    return this.run('saving the retention policy', () => {
+      this.db
+        .prepare(
+          `INSERT INTO class_retention (class_id, op_retention_days) VALUES (?, ?)
+           ON CONFLICT (class_id) DO UPDATE SET op_retention_days = excluded.op_retention_days`,
+        )
+        .run(classId, opRetentionDays);
+    });
+  }
+
+  getClassRetention(classId: string): Promise<number | null> {
+    return this.run('reading the retention policy', () => {
+      const days = this.db.prepare('SELECT op_retention_days FROM class_retention WHERE class_id = ?').pluck().get(classId);
+      return days === undefined || days === null ? null : Number(days);
+    });
+  }
+
+  setGradesFinal(assignmentId: string, at: number | null): Promise<AssignmentRetention> {
+    return this.run('marking grades final', () => {
+      this.db
+        .prepare(
+          `INSERT INTO assignment_retention (assignment_id, grades_final_at, ops_compacted_at) VALUES (?, ?, NULL)
+           ON CONFLICT (assignment_id) DO UPDATE SET grades_final_at = excluded.grades_final_at`,
+        )
+        .run(assignmentId, at);
+      return this.retentionOf(assignmentId);
+    });
+  }
+
+  getAssignmentRetention(assignmentId: string): Promise<AssignmentRetention> {
+    return this.run('reading retention', () => this.retentionOf(assignmentId));
+  }
+
+  listDueCompactions(now: number): Promise<DueCompaction[]> {
+    return this.run('finding history to compact', () =>
+      (
+        this.db
+          .prepare(
+            `SELECT ar.assignment_id, a.class_id, ar.grades_final_at, cr.op_retention_days
+             FROM assignment_retention ar
+             JOIN assignments a ON a.id = ar.assignment_id
+             JOIN class_retention cr ON cr.class_id = a.class_id
+             WHERE ar.grades_final_at IS NOT NULL AND ar.ops_compacted_at IS NULL AND cr.op_retention_days IS NOT NULL
+               AND ar.grades_final_at + cr.op_retention_days * 86400000 <= ?
+             ORDER BY ar.grades_final_at`,
+          )
+          .all(now) as Row[]
+      ).map((r) => ({
+        assignmentId: String(r.assignment_id),
+        classId: String(r.class_id),
+        gradesFinalAt: Number(r.grades_final_at),
+        opRetentionDays: Number(r.op_retention_days),
+      })),
+    );
+  }
+
+  markCompacted(assignmentId: string, at: number): Promise<void> {
+    return this.run('marking history compacted', () => {
+      this.db.prepare('UPDATE assignment_retention SET ops_compacted_at = ? WHERE assignment_id = ?').run(at, assignmentId);
+    });
+  }
+
+  private retentionOf(assignmentId: string): AssignmentRetention {
+    const r = this.db.prepare('SELECT * FROM assignment_retention WHERE assignment_id = ?').get(assignmentId) as Row | undefined;
+    return {
+      assignmentId,
+      gradesFinalAt: r?.grades_final_at == null ? null : Number(r.grades_final_at),
+      opsCompactedAt: r?.ops_compacted_at == null ? null : Number(r.ops_compacted_at),
+    };
   }
 
   // ── audit log ───────────────────────────────────────────────────────────────────────────

@@ -5,6 +5,7 @@ import { TandemError } from '../errors';
 import { requireAuth } from '../auth/session-cookie';
 import type { ReviewService } from '../review/review-service';
 import type { HistoryService } from '../review/history-service';
+import type { RetentionService } from '../review/retention';
 import { handle, param, parse } from './http-helpers';
 
 const MAX_COMMENT = 10_000;
@@ -51,8 +52,8 @@ const AuditQuery = z.object({
 const Version = z.coerce.number().int().min(0).max(1e12);
 
 /** Submissions, review, feedback, history, blame, paste signals and the audit log (docs/review.md). */
-export function reviewRoutes(options: { reviews: ReviewService; histories: HistoryService }): express.Router {
-  const { reviews, histories } = options;
+export function reviewRoutes(options: { reviews: ReviewService; histories: HistoryService; retention: RetentionService }): express.Router {
+  const { reviews, histories, retention } = options;
   const router = express.Router();
 
   router.post(
@@ -209,6 +210,32 @@ export function reviewRoutes(options: { reviews: ReviewService; histories: Histo
     handle(async (req, res) => {
       const { user } = requireAuth(req);
       res.json(await histories.pasteSignals(user, param(req, 'id')));
+    }),
+  );
+
+  router.get(
+    '/classes/:id/retention',
+    handle(async (req, res) => {
+      const { user } = requireAuth(req);
+      res.json(await retention.policy(user, param(req, 'id')));
+    }),
+  );
+
+  router.put(
+    '/classes/:id/retention',
+    handle(async (req, res) => {
+      const { user } = requireAuth(req);
+      const body = parse(z.strictObject({ opRetentionDays: z.number().int().min(0).max(3650).nullable() }), req.body);
+      res.json(await retention.setPolicy(user, param(req, 'id'), body.opRetentionDays));
+    }),
+  );
+
+  router.put(
+    '/assignments/:id/grades-final',
+    handle(async (req, res) => {
+      const { user } = requireAuth(req);
+      const body = parse(z.strictObject({ final: z.boolean() }), req.body);
+      res.json(await retention.setGradesFinal(user, param(req, 'id'), body.final));
     }),
   );
 

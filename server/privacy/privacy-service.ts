@@ -4,7 +4,7 @@ import { COLLECTIONS, ErrorCode } from '../../lib/protocol';
 import { TandemError } from '../errors';
 import type { ClassroomService } from '../classroom/classroom-service';
 import type { WorkspaceService } from '../services/workspace-service';
-import { textAtVersion, type FileHistoryReader } from '../review/file-history';
+import type { FileHistoryReader } from '../review/file-history';
 import { safeName } from '../review/zip-names';
 
 /** What an erased account is called where its work stays (a partner's workspace, the op log). */
@@ -79,10 +79,11 @@ export class PrivacyService {
       usedFolders.add(folder);
       const files = [];
       for (const f of summary.files) {
-        const ops = await this.o.history.ops(t.workspaceId, f.id);
-        const version = ops.length ? ops[ops.length - 1]!.v + 1 : 0;
+        const log = await this.o.history.read(t.workspaceId, f.id);
+        const ops = log?.ops ?? [];
+        const version = log?.version ?? 0;
         const mine = ops.filter((o) => o.author === user.id);
-        entries[`${folder}/${safeName(f.name)}`] = strToU8(textAtVersion(ops, version) ?? '');
+        entries[`${folder}/${safeName(f.name)}`] = strToU8(log?.textAt(version) ?? '');
         files.push({
           id: f.id,
           name: f.name,

@@ -1,4 +1,4 @@
-import type ShareDB from 'sharedb';
+import type { Store } from '../../prisma-free-db';
 import { COLLECTIONS, TEXT_TYPE_URI, fileDocId } from '../../lib/protocol';
 import { textType, type TextOp } from '../../lib/text/text-type';
 import type { OpSource } from '../../lib/review/review-api';
@@ -28,25 +28,104 @@ interface RawOp {
 }
 
 /**
+ * One file's history as review needs it: the stored ops (with author, source and time) and, when
+ * old ops were compacted (op retention), the text at the first kept version plus the texts of
+ * the versions kept as milestones below it.
+ */
+export class FileLog {
+  constructor(
+    readonly ops: readonly FileOp[],
+    /** First version with keystroke-level history (0 unless compacted). */
+    readonly retainedFrom: number,
+    /** Text at `retainedFrom` when it is above 0. */
+    readonly baseText: string,
+    /** Texts of versions below `retainedFrom` kept as milestone snapshots. */
+    private readonly kept: ReadonlyMap<number, string>,
+  ) {}
+
+  /** The file's current version. */
+  get version(): number {
+    const last = this.ops[this.ops.length - 1];
+    return last ? last.v + 1 : this.retainedFrom;
+  }
+
+  /** Versions below `retainedFrom` that can still be viewed, ascending. */
+  get keptVersions(): number[] {
+    return [...this.kept.keys()].sort((a, b) => a - b);
+  }
+
+  /** The text after `version` ops ('' at 0), or null when that version is not kept. */
+  textAt(version: number): string | null {
+    if (version < this.retainedFrom) return this.kept.get(version) ?? (version === 0 ? '' : null);
+    if (version > this.version) return null;
+    let text = this.baseText;
+    for (const o of this.ops) {
+      if (o.v >= version) break;
+      if (o.kind === 'create') text = o.initial ?? '';
+      else if (o.kind === 'delete') text = '';
+      else if (o.op) text = textType.apply(text, o.op);
+    }
+    return text;
+  }
+
+  /** The starting text and the edit ops after it (blame and paste signals replay these). */
+  edits(): { initial: string; fromStarter: boolean; edits: Array<{ op: TextOp; v: number; author: string | null; source?: string; ts?: number }> } {
+    let initial = this.baseText;
+    let fromStarter = this.retainedFrom === 0;
+    const edits = [];
+    for (const o of this.ops) {
+      if (o.kind === 'create') {
+        initial = o.initial ?? '';
+        fromStarter = true;
+      } else if (o.kind === 'edit' && o.op) {
+        edits.push({ op: o.op, v: o.v, author: o.author, ...(o.source ? { source: o.source } : {}), ...(o.ts !== null ? { ts: o.ts } : {}) });
+      }
+    }
+    return { initial, fromStarter, edits };
+  }
+}
+
+/**
  * Reads a file's op log straight from the document store (with metadata: author, source, time).
- * History is a product feature: ops are kept, so any version can be rebuilt from them.
+ * History is a product feature: ops are kept (or compacted to milestones by op retention), so any
+ * kept version can be rebuilt.
  */
 export class FileHistoryReader {
-  constructor(private readonly db: ShareDB.DB) {}
+  constructor(private readonly store: Store) {}
 
-  /** Every op of the file from `from` (inclusive) to `to` (exclusive; null = to the end). */
-  ops(workspaceId: string, fileId: string, from = 0, to: number | null = null): Promise<FileOp[]> {
+  /** The file's log; null when the file has never existed. */
+  async read(workspaceId: string, fileId: string): Promise<FileLog | null> {
+    const docId = fileDocId(workspaceId, fileId);
+    const from = await this.store.firstOpVersion(COLLECTIONS.files, docId);
+    const raw = await new Promise<RawOp[]>((resolve, reject) => {
+      (this.store.db as unknown as { getOps: (...args: unknown[]) => void }).getOps(COLLECTIONS.files, docId, from, null, { metadata: true }, (err: unknown, ops: RawOp[]) => {
+        if (err) reject(err instanceof Error ? err : new Error(String((err as { message?: unknown })?.message ?? err)));
+        else resolve(ops);
+      });
+    });
+    if (from === 0 && raw.length === 0) return null;
+    const kept = new Map<number, string>();
+    let baseText = '';
+    if (from > 0) {
+      for (const v of await this.store.milestoneVersions(COLLECTIONS.files, docId)) {
+        if (v > from) break;
+        const snapshot = await this.milestone(docId, v);
+        if (snapshot?.v !== v) continue;
+        const text = typeof snapshot.data === 'string' ? snapshot.data : '';
+        if (v === from) baseText = text;
+        else kept.set(v, text);
+      }
+    }
+    return new FileLog(raw.map((r, i) => toFileOp(r, from + i)), from, baseText, kept);
+  }
+
+  private milestone(docId: string, version: number): Promise<{ v: number; data: unknown } | undefined> {
     return new Promise((resolve, reject) => {
-      (this.db as unknown as { getOps: (...args: unknown[]) => void }).getOps(
+      (this.store.milestoneDb as unknown as { getMilestoneSnapshot: (...args: unknown[]) => void }).getMilestoneSnapshot(
         COLLECTIONS.files,
-        fileDocId(workspaceId, fileId),
-        from,
-        to,
-        { metadata: true },
-        (err: unknown, raw: RawOp[]) => {
-          if (err) reject(err instanceof Error ? err : new Error(String((err as { message?: unknown })?.message ?? err)));
-          else resolve(raw.map((r, i) => toFileOp(r, from + i)));
-        },
+        docId,
+        version,
+        (err: unknown, snapshot?: { v: number; data: unknown }) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(snapshot)),
       );
     });
   }
@@ -62,23 +141,6 @@ function toFileOp(r: RawOp, fallbackV: number): FileOp {
   }
   if (r.del) return { ...base, kind: 'delete', op: null, initial: null };
   return { ...base, kind: 'edit', op: (r.op ?? []) as TextOp, initial: null };
-}
-
-/**
- * The file's text after `version` ops (version 0: before it existed, ''), rebuilt from its ops.
- * Returns null if the log does not reach that far.
- */
-export function textAtVersion(ops: readonly FileOp[], version: number): string | null {
-  let text = '';
-  let v = 0;
-  for (const o of ops) {
-    if (v >= version) break;
-    if (o.kind === 'create') text = o.initial ?? '';
-    else if (o.kind === 'delete') text = '';
-    else if (o.op) text = textType.apply(text, o.op);
-    v = o.v + 1;
-  }
-  return v === version ? text : null;
 }
 
 /** Code points inserted and deleted by one edit op (for the history list). */

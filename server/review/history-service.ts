@@ -6,7 +6,7 @@ import type { User } from '../../prisma-free-db';
 import { ErrorCode } from '../../lib/protocol';
 import { TandemError } from '../errors';
 import type { WorkspaceService } from '../services/workspace-service';
-import { opSize, textAtVersion, type FileHistoryReader, type FileOp } from './file-history';
+import { opSize, type FileHistoryReader, type FileLog } from './file-history';
 import { notFound, type ReviewContext } from './review-context';
 
 /**
@@ -25,18 +25,19 @@ export class HistoryService {
   /** HS-1: the op list of a file, without content, for the playback scrubber. */
   async fileHistory(user: User, workspaceId: string, fileId: string): Promise<FileHistory> {
     await this.ctx.requireRead(user, workspaceId);
-    const ops = await this.fileOps(workspaceId, fileId);
+    const log = await this.fileLog(workspaceId, fileId);
     await this.ctx.auditIfOthersWork(user, workspaceId, `file:${workspaceId}:${fileId}`, { what: 'history' });
-    const entries = ops.map((o) => {
+    const entries = log.ops.map((o) => {
       const size = o.kind === 'create' ? { inserted: codePointLength(o.initial ?? ''), deleted: 0 } : opSize(o.op);
       return { v: o.v, author: o.author, source: o.source, ts: o.ts, ...size };
     });
-    const authorIds = [...new Set(ops.map((o) => o.author).filter((a): a is string => a !== null && !a.startsWith('server:')))];
+    const authorIds = [...new Set(log.ops.map((o) => o.author).filter((a): a is string => a !== null && !a.startsWith('server:')))];
     return {
       workspaceId,
       fileId,
-      version: ops[ops.length - 1]!.v + 1,
-      firstVersion: ops[0]!.v,
+      version: log.version,
+      firstVersion: log.retainedFrom,
+      keptVersions: log.keptVersions,
       authors: await this.ctx.people(authorIds),
       entries,
     };
@@ -45,26 +46,32 @@ export class HistoryService {
   /** HS-2: the text after `version` ops. Not audited per call: the history read is. */
   async fileAtVersion(user: User, workspaceId: string, fileId: string, version: number): Promise<FileAtVersion> {
     await this.ctx.requireRead(user, workspaceId);
-    const ops = await this.fileOps(workspaceId, fileId);
-    const text = textAtVersion(ops, version);
-    if (text === null) throw new TandemError(ErrorCode.NotFound, `The file has no version ${version}.`);
+    const log = await this.fileLog(workspaceId, fileId);
+    const text = log.textAt(version);
+    if (text === null) {
+      throw new TandemError(
+        ErrorCode.NotFound,
+        version < log.retainedFrom ? `Version ${version} is older than the history this class keeps.` : `The file has no version ${version}.`,
+      );
+    }
     return { fileId, version, text };
   }
 
   /** BL-1: who wrote each character of the current text. */
   async blame(user: User, workspaceId: string, fileId: string): Promise<BlameView> {
     await this.ctx.requireRead(user, workspaceId);
-    const ops = await this.fileOps(workspaceId, fileId);
+    const log = await this.fileLog(workspaceId, fileId);
     await this.ctx.auditIfOthersWork(user, workspaceId, `file:${workspaceId}:${fileId}`, { what: 'blame' });
-    const { initial, edits } = splitCreate(ops);
+    const { initial, fromStarter, edits } = log.edits();
     const spans = blame(initial, null, edits);
-    const version = ops[ops.length - 1]!.v + 1;
     const authorIds = [...new Set(edits.map((o) => o.author).filter((a): a is string => a !== null && !a.startsWith('server:')))];
+    // Text that predates the kept history has no author: starter code, or compacted history.
+    const unattributed = fromStarter ? 'starter' : 'compacted';
     return {
       fileId,
-      version,
-      text: textAtVersion(ops, version) ?? '',
-      spans: spans.map((s) => (s.v === null ? { ...s, source: s.source ?? 'starter' } : s)),
+      version: log.version,
+      text: log.textAt(log.version) ?? '',
+      spans: spans.map((s) => (s.v === null ? { ...s, source: s.source ?? unattributed } : s)),
       authors: await this.ctx.people(authorIds),
       contributions: contributions(spans, edits),
     };
@@ -76,12 +83,16 @@ export class HistoryService {
     if (!group.staff) throw new TandemError(ErrorCode.Forbidden, 'Only teachers and TAs see paste signals.');
     await this.ctx.auditView(user, group, `workspace:${workspaceId}`, { what: 'paste-signals' });
     const summary = await this.workspaces.getWorkspace(workspaceId);
-    const logs = new Map<string, FileOp[]>();
-    for (const f of summary.files) logs.set(f.id, await this.history.ops(workspaceId, f.id));
+    const logs = new Map<string, FileLog>();
+    for (const f of summary.files) {
+      const log = await this.history.read(workspaceId, f.id);
+      if (log) logs.set(f.id, log);
+    }
     const out: PasteSignalView[] = [];
     for (const f of summary.files) {
-      const ops = logs.get(f.id)!;
-      const { initial, edits } = splitCreate(ops);
+      const log = logs.get(f.id);
+      if (!log) continue;
+      const { initial, edits } = log.edits();
       const tsOf = new Map(edits.map((e) => [e.v, e.ts ?? 0]));
       let signals = findPasteSignals(edits, initial, {
         minChars: this.pasteSignalMinChars,
@@ -89,11 +100,11 @@ export class HistoryService {
         workspaceTextBefore: (v) => {
           const ts = tsOf.get(v) ?? 0;
           const texts: string[] = [];
-          for (const [otherId, otherOps] of logs) {
+          for (const [otherId, other] of logs) {
             if (otherId === f.id) continue;
-            const before = otherOps.filter((o) => (o.ts ?? 0) <= ts);
+            const before = other.ops.filter((o) => (o.ts ?? 0) <= ts);
             const last = before[before.length - 1];
-            if (last) texts.push(textAtVersion(otherOps, last.v + 1) ?? '');
+            if (last) texts.push(other.textAt(last.v + 1) ?? '');
           }
           return texts;
         },
@@ -109,22 +120,9 @@ export class HistoryService {
     return out.sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0));
   }
 
-  private async fileOps(workspaceId: string, fileId: string): Promise<FileOp[]> {
-    const ops = await this.history.ops(workspaceId, fileId);
-    if (ops.length === 0) throw notFound('file');
-    return ops;
+  private async fileLog(workspaceId: string, fileId: string): Promise<FileLog> {
+    const log = await this.history.read(workspaceId, fileId);
+    if (!log) throw notFound('file');
+    return log;
   }
 }
-
-function splitCreate(ops: FileOp[]): { initial: string; edits: Array<{ op: NonNullable<FileOp['op']>; v: number; author: string | null; source?: string; ts?: number }> } {
-  let initial = '';
-  const edits = [];
-  for (const o of ops) {
-    if (o.kind === 'create') initial = o.initial ?? '';
-    else if (o.kind === 'edit' && o.op) {
-      edits.push({ op: o.op, v: o.v, author: o.author, ...(o.source ? { source: o.source } : {}), ...(o.ts !== null ? { ts: o.ts } : {}) });
-    }
-  }
-  return { initial, edits };
-}
-

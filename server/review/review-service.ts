@@ -31,7 +31,7 @@ import type {
 import { TandemError } from '../errors';
 import { newId } from '../auth/session-tokens';
 import type { WorkspaceService } from '../services/workspace-service';
-import { textAtVersion, type FileHistoryReader, type FileOp } from './file-history';
+import type { FileHistoryReader, FileLog } from './file-history';
 import { notFound, type GroupContext, type ReviewContext } from './review-context';
 import { safeName, safePath } from './zip-names';
 
@@ -108,8 +108,8 @@ export class ReviewService extends EventEmitter<ReviewEvents> {
     const summary = await this.workspaces.getWorkspace(workspaceId);
     const files = [];
     for (const f of summary.files) {
-      const ops = await this.history.ops(workspaceId, f.id);
-      files.push({ fileId: f.id, name: f.name, version: ops.length === 0 ? 0 : ops[ops.length - 1]!.v + 1 });
+      const log = await this.history.read(workspaceId, f.id);
+      files.push({ fileId: f.id, name: f.name, version: log?.version ?? 0 });
     }
     const submission = await this.reviews.createSubmission({
       id: newId(),
@@ -176,14 +176,14 @@ export class ReviewService extends EventEmitter<ReviewEvents> {
     await this.ctx.auditView(user, ctx, `submission:${submission.id}`);
     const files: SubmissionFileView[] = [];
     for (const f of submission.files) {
-      const ops = await this.history.ops(submission.workspaceId, f.fileId);
+      const log = await this.history.read(submission.workspaceId, f.fileId);
       const prevRef = previous?.files.find((p) => p.fileId === f.fileId) ?? null;
       files.push({
         ...f,
         language: languageForFileName(f.name),
-        text: textAtVersion(ops, f.version) ?? '',
+        text: log?.textAt(f.version) ?? '',
         starterText: ctx.assignment.starterFiles.find((s) => s.name === f.name)?.content ?? null,
-        previousText: prevRef ? textAtVersion(ops, prevRef.version) : null,
+        previousText: prevRef ? (log?.textAt(prevRef.version) ?? null) : null,
       });
     }
     return {
@@ -216,8 +216,8 @@ export class ReviewService extends EventEmitter<ReviewEvents> {
       });
       if (!row.latest) continue;
       for (const f of row.latest.files) {
-        const ops = await this.history.ops(row.latest.workspaceId, f.fileId);
-        entries[`${folder}/${safePath(f.name)}`] = strToU8(textAtVersion(ops, f.version) ?? '');
+        const log = await this.history.read(row.latest.workspaceId, f.fileId);
+        entries[`${folder}/${safePath(f.name)}`] = strToU8(log?.textAt(f.version) ?? '');
       }
     }
     entries['manifest.json'] = strToU8(JSON.stringify({ assignment: { id: assignment.id, title: assignment.title }, maxScore: list.maxScore, groups: manifest }, null, 2));
@@ -362,9 +362,10 @@ export class ReviewService extends EventEmitter<ReviewEvents> {
     }
     const anchor = parent ?? input;
     const fileId = parent ? parent.fileId : input.fileId;
-    const ops = await this.history.ops(workspaceId, fileId);
-    if (ops.length === 0) throw notFound('file');
-    const text = textAtVersion(ops, anchor.version);
+    const log = await this.history.read(workspaceId, fileId);
+    if (!log) throw notFound('file');
+    // Comments are made on versions with keystroke history, so they can follow the code (CM-4).
+    const text = anchor.version >= log.retainedFrom ? log.textAt(anchor.version) : null;
     if (text === null) throw new TandemError(ErrorCode.InvalidRequest, `version: the file has no version ${anchor.version}.`);
     if (anchor.from > anchor.to || anchor.to > codePointLength(text)) {
       throw new TandemError(ErrorCode.InvalidRequest, 'from/to: the range is outside the file at that version.');
@@ -415,9 +416,9 @@ export class ReviewService extends EventEmitter<ReviewEvents> {
 
   /** Comments with their ranges carried through every later op (CM-4), one log read per file. */
   private async commentViews(ctx: GroupContext, comments: ReviewComment[]): Promise<CommentView[]> {
-    const opsByFile = new Map<string, FileOp[]>();
+    const logs = new Map<string, FileLog | null>();
     for (const c of comments) {
-      if (!opsByFile.has(c.fileId)) opsByFile.set(c.fileId, await this.history.ops(c.workspaceId, c.fileId));
+      if (!logs.has(c.fileId)) logs.set(c.fileId, await this.history.read(c.workspaceId, c.fileId));
     }
     const people = new Map((await this.ctx.people([...new Set(comments.map((c) => c.authorId))])).map((p) => [p.id, p]));
     const staffIds = new Set<string>();
@@ -427,14 +428,16 @@ export class ReviewService extends EventEmitter<ReviewEvents> {
       if (m?.role === 'teacher' || m?.role === 'ta' || u?.role === 'admin') staffIds.add(id);
     }
     return comments.map((c) => {
-      const ops = opsByFile.get(c.fileId) ?? [];
-      const later = ops.filter((o) => o.v >= c.version);
-      const deleted = later.some((o) => o.kind === 'delete');
+      const log = logs.get(c.fileId) ?? null;
+      const later = (log?.ops ?? []).filter((o) => o.v >= c.version);
+      // History older than the comment was compacted without rebasing it: it cannot follow the code.
+      const lost = !log || c.version < log.retainedFrom;
+      const deleted = lost || later.some((o) => o.kind === 'delete');
       const carried = transformAnchorThrough(
         { from: c.from, to: c.to, outdated: false },
         later.flatMap((o) => (o.kind === 'edit' && o.op ? [o.op] : [])),
       );
-      const version = ops.length ? ops[ops.length - 1]!.v + 1 : c.version;
+      const version = log?.version ?? c.version;
       const author = people.get(c.authorId)!;
       return {
         id: c.id,

@@ -149,6 +149,25 @@ describe('ReviewStore contract: SQLite', () => {
     expect((await store.getSubmission(s.id))?.submittedBy).toBe('erased');
   });
 
+  test('retention: an assignment is due once its grades have been final for the class’s retention days, until marked compacted', async () => {
+    const { assignmentId, classId } = await setup(0);
+    const day = 86_400_000;
+    expect(await store.getClassRetention(classId)).toBeNull();
+    await store.setGradesFinal(assignmentId, 1000);
+    expect(await store.listDueCompactions(1000 + 100 * day)).toEqual([]); // no policy: kept forever
+    await store.setClassRetention(classId, 2);
+    expect(await store.listDueCompactions(1000 + 2 * day - 1)).toEqual([]);
+    expect(await store.listDueCompactions(1000 + 2 * day)).toEqual([{ assignmentId, classId, gradesFinalAt: 1000, opRetentionDays: 2 }]);
+    await store.setGradesFinal(assignmentId, null);
+    expect(await store.listDueCompactions(1000 + 9 * day)).toEqual([]);
+    await store.setGradesFinal(assignmentId, 1000);
+    await store.markCompacted(assignmentId, 5);
+    expect(await store.listDueCompactions(1000 + 9 * day)).toEqual([]);
+    expect(await store.getAssignmentRetention(assignmentId)).toEqual({ assignmentId, gradesFinalAt: 1000, opsCompactedAt: 5 });
+    await store.setClassRetention(classId, null);
+    expect(await store.getClassRetention(classId)).toBeNull();
+  });
+
   test('rubric and grade are replaced in place', async () => {
     const { assignmentId, groups, teacher } = await setup(1);
     const g = groups[0]!;

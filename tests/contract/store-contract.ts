@@ -1,6 +1,6 @@
 import ShareDB from 'sharedb';
 import * as otText from 'ot-text-unicode';
-import type { Store, StoreKind } from '../../prisma-free-db';
+import { compactDocOps, type Store, type StoreKind } from '../../prisma-free-db';
 
 /**
  * Tandem's storage contract: what the rest of Tandem relies on from ANY store, beyond ShareDB's
@@ -168,6 +168,34 @@ export function runStoreContract(harness: StoreContractHarness): void {
     for (const id of ['ws1:a', 'ws1:b']) expect((await getSnapshot(store, id)).type).toBeNull();
     expect(await milestone(store, 'byVersion', null, 'ws1:c')).toBeUndefined();
     for (const id of ['ws10:a', 'ws2:a']) expect((await getSnapshot(store, id)).data).toBe(id);
+  });
+
+  test('[SC-COMPACT] compaction keeps milestones at the kept versions, deletes older ops, and the doc carries on', async () => {
+    let store = await openStore();
+    await createText(store, 'w:c', '', 'c', 1);
+    let text = '';
+    for (let v = 1; v <= 10; v++) {
+      const ch = String.fromCharCode(96 + v); // a..j
+      await editText(store, 'w:c', v, text.length ? [text.length, ch] : [ch], text + ch, 'c', v + 1);
+      text += ch;
+    }
+    const result = await compactDocOps(store, COLLECTION, 'w:c', { before: 8, keepVersions: [3, 5] });
+    expect(result.retainedFrom).toBe(8);
+    expect(result.milestones).toEqual([3, 5, 8]);
+    expect(await store.firstOpVersion(COLLECTION, 'w:c')).toBe(8);
+    await expect(getOps(store, 'w:c', 0, null)).rejects.toMatchObject({ code: 'ERR_STORAGE_MISSING_OPS' });
+    expect((await getOps(store, 'w:c', 8, null)).map((o) => o['v'])).toEqual([8, 9, 10]);
+    expect(await milestone(store, 'byVersion', 3, 'w:c')).toMatchObject({ v: 3, data: 'ab' });
+    expect(await milestone(store, 'byVersion', 8, 'w:c')).toMatchObject({ v: 8, data: 'abcdefg' });
+    // Idempotent, and the doc keeps taking ops, across a reopen.
+    expect((await compactDocOps(store, COLLECTION, 'w:c', { before: 8, keepVersions: [3, 5] })).retainedFrom).toBe(8);
+    store = await reopen(store);
+    expect((await getSnapshot(store, 'w:c')).data).toBe('abcdefghij');
+    expect(await editText(store, 'w:c', 11, [10, 'k'], 'abcdefghijk', 'c', 20)).toBe(true);
+    expect((await getOps(store, 'w:c', 8, null)).length).toBe(4);
+    // Compacting further starts from the milestone left last time.
+    expect((await compactDocOps(store, COLLECTION, 'w:c', { before: 10, keepVersions: [] })).retainedFrom).toBe(10);
+    expect(await milestone(store, 'byVersion', 10, 'w:c')).toMatchObject({ v: 10, data: 'abcdefghi' });
   });
 
   test('[SC-SCRUB] an author is replaced in every stored op of every doc, and nobody else is', async () => {
