@@ -1,5 +1,6 @@
 'use client';
 
+import Link from 'next/link';
 import { useEffect, useId, useState } from 'react';
 import { api, errorMessage, type AssignmentSummary, type ClassMember, type ClassRole, type ClassView } from '../_lib/api';
 import { useResource } from '../_lib/use-resource';
@@ -208,6 +209,9 @@ function StaffAssignment({
           <h3>{a.title}</h3>
         </button>
         <div className="assignment-actions">
+          <Link href={`/assignments/${a.id}/submissions`} className="btn" data-testid="submissions-link">
+            Submissions
+          </Link>
           {isTeacher && (
             <>
               <button type="button" className="btn" data-testid="edit-assignment" onClick={onEdit}>

@@ -74,6 +74,15 @@ export interface CodeEditorHandle {
   getDocText(fileId: string): string | null;
 }
 
+/** A range to mark in the open file (a released review comment), in code points of its text. */
+export interface EditorDecoration {
+  id: string;
+  from: number;
+  to: number;
+  /** Shown literally on hover over the range and its glyph. */
+  hover: string;
+}
+
 export interface CodeEditorProps {
   client: TandemClient;
   presence: WorkspacePresence;
@@ -94,6 +103,10 @@ export interface CodeEditorProps {
   follow: string | null;
   /** Own keyboard input in the editor (ends follow mode). */
   onUserInput: () => void;
+  /** Marked ranges of the open file: line highlight, glyph and hover. */
+  decorations?: readonly EditorDecoration[];
+  /** Select and scroll to this range once it is the open file; a new object reveals again. */
+  reveal?: { fileId: string; from: number; to: number } | null;
 }
 
 type FileState = { status: 'loading' } | { status: 'ready' } | { status: 'error'; message: string };
@@ -288,6 +301,53 @@ export default function CodeEditor(props: CodeEditorProps) {
       channel.off('receive', onReceive);
     };
   }, [editor, follow, fileState, client, workspaceId, fileId]);
+
+  // Review comments: drawn on the bound model, so Monaco carries them along as people type.
+  const { decorations, reveal } = props;
+  useEffect(() => {
+    const binding = bindingRef.current;
+    const model = modelRef.current;
+    if (!editor || fileState.status !== 'ready' || !binding || !model || !decorations?.length) return;
+    const escape = (text: string) => ({ value: text.replace(/[\\`*_{}[\]()#+\-.!<>|~]/g, '\\$&') });
+    const ids = model.deltaDecorations(
+      [],
+      decorations.flatMap((d) => {
+        const range = monaco.Range.fromPositions(model.getPositionAt(binding.toUtf16(d.from)), model.getPositionAt(binding.toUtf16(Math.max(d.from, d.to))));
+        const stickiness = monaco.editor.TrackedRangeStickiness.NeverGrowsWhenTypingAtEdges;
+        return [
+          { range, options: { isWholeLine: true, className: 'note-line note-line-released', stickiness } },
+          {
+            range,
+            options: {
+              inlineClassName: 'note-range note-range-released',
+              glyphMarginClassName: 'note-glyph note-glyph-released',
+              glyphMarginHoverMessage: escape(d.hover),
+              hoverMessage: escape(d.hover),
+              stickiness,
+            },
+          },
+        ];
+      }),
+    );
+    return () => {
+      if (!model.isDisposed()) model.deltaDecorations(ids, []);
+    };
+  }, [editor, fileState, decorations]);
+  const hasDecorations = (decorations?.length ?? 0) > 0;
+  useEffect(() => {
+    editor?.updateOptions({ glyphMargin: hasDecorations });
+  }, [editor, hasDecorations]);
+  const revealed = useRef<object | null>(null);
+  useEffect(() => {
+    const binding = bindingRef.current;
+    const model = modelRef.current;
+    if (!editor || fileState.status !== 'ready' || !binding || !model || !reveal || reveal.fileId !== fileId || revealed.current === reveal) return;
+    revealed.current = reveal;
+    const range = monaco.Range.fromPositions(model.getPositionAt(binding.toUtf16(reveal.from)), model.getPositionAt(binding.toUtf16(reveal.to)));
+    editor.setSelection(range);
+    editor.revealRangeInCenter(range);
+    editor.focus();
+  }, [editor, fileState, reveal, fileId]);
 
   useEffect(() => {
     onHandle({

@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { api, errorMessage, type GroupView, type WorkspaceContext } from '../_lib/api';
 import { clock } from '../_lib/time';
 import { RoleBadge } from './people';
@@ -23,6 +23,7 @@ export function PairBar({
   strict,
   onSwapped,
   onError,
+  actions,
 }: {
   group: Group;
   meId: string;
@@ -30,6 +31,8 @@ export function PairBar({
   strict: boolean;
   onSwapped: (group: GroupView) => void;
   onError: (message: string) => void;
+  /** Shown at the end of the bar (Submit, Review); a solo group's bar shows only these. */
+  actions?: ReactNode;
 }) {
   const [now, setNow] = useState(() => Date.now());
   const [busy, setBusy] = useState(false);
@@ -72,7 +75,13 @@ export function PairBar({
     // `swap` is stable enough: it reads the group id only.
   }, [remaining, iDrive, busy, group.id, group.rolesChangedAt]);
 
-  if (group.members.length < 2) return null;
+  if (group.members.length < 2) {
+    return actions ? (
+      <div className="pair-bar" data-testid="pair-bar">
+        <span className="pair-actions">{actions}</span>
+      </div>
+    ) : null;
+  }
   const due = remaining !== null && remaining <= 0;
   return (
     <div className={`pair-bar${due ? ' due' : ''}`} data-testid="pair-bar">
@@ -95,6 +104,7 @@ export function PairBar({
           Swap roles
         </button>
       )}
+      {actions && <span className="pair-actions">{actions}</span>}
     </div>
   );
 }

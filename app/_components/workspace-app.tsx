@@ -4,6 +4,7 @@ import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { colorForClient } from '../../lib/binding/remote-cursors';
+import type { CommentView } from '../../lib/review/review-api';
 import { sortedFileIds, type FileEntry } from '../../lib/workspace';
 import { api, type GroupView, type PairRole, type WorkspaceContext } from '../_lib/api';
 import { languageLabel } from '../_lib/languages';
@@ -15,6 +16,7 @@ import { useWorkspaceDoc } from '../_lib/use-workspace-doc';
 import { AccountMenu } from './account-menu';
 import type { CodeEditorHandle } from './code-editor';
 import { ConnectionIndicator } from './connection-indicator';
+import { feedbackDecorations, FeedbackPanel, SubmitControl, useFeedback } from './feedback-panel';
 import { FileTree } from './file-tree';
 import { RaiseHand } from './help-queue';
 import { BrandMark, FileIcon } from './icons';
@@ -106,6 +108,7 @@ function WorkspaceView({
   const [openFileId, setOpenFileId] = useState<string | null>(() => new URLSearchParams(window.location.search).get('file'));
   const [toast, setToast] = useState<string | null>(null);
   const [helpVersion, setHelpVersion] = useState(0);
+  const [feedbackVersion, setFeedbackVersion] = useState(0);
   const seenFiles = useRef(new Map<string, string>());
   const awaitingFile = useRef<string | null>(null);
   const editorRef = useRef<CodeEditorHandle | null>(null);
@@ -142,6 +145,7 @@ function WorkspaceView({
     if (reconnect) {
       reloadContext();
       setHelpVersion((v) => v + 1);
+      setFeedbackVersion((v) => v + 1);
     }
   });
   useEffect(() => {
@@ -159,6 +163,9 @@ function WorkspaceView({
   );
   useSocketEvent<{ classId: string }>(client, APP_PUSH.helpChanged, (e) => {
     if (e.classId === classId) setHelpVersion((v) => v + 1);
+  });
+  useSocketEvent<{ workspaceId: string }>(client, APP_PUSH.feedbackChanged, (e) => {
+    if (e.workspaceId === workspaceId) setFeedbackVersion((v) => v + 1);
   });
   useSocketEvent<{ classId: string; what: string }>(client, APP_PUSH.classChanged, (e) => {
     if (e.classId === classId && e.what !== 'roster') reloadContext();
@@ -281,6 +288,25 @@ function WorkspaceView({
     editorRef.current = handle;
   }, []);
 
+  // ── submissions and released feedback (group work of an assignment, for its members) ────────
+  const groupWork = context.kind === 'group' && context.assignment !== null && group !== null;
+  const feedback = useFeedback(workspaceId, groupWork && inMyGroup, feedbackVersion);
+  const decorations = useMemo(() => feedbackDecorations(feedback.data, openFileId), [feedback.data, openFileId]);
+  const [reveal, setReveal] = useState<{ fileId: string; from: number; to: number } | null>(null);
+  const showComment = useCallback(
+    (c: CommentView) => {
+      if (!filesRef.current?.[c.fileId]) {
+        setToast('That file has been deleted.');
+        return;
+      }
+      if (c.current.outdated) setToast('The code this comment was about has since been deleted.');
+      openFile(c.fileId);
+      setReveal({ fileId: c.fileId, from: c.current.from, to: c.current.to });
+    },
+    [openFile],
+  );
+  const fileNameOf = useCallback((id: string) => filesRef.current?.[id]?.name ?? null, []);
+
   if (workspace.status === 'missing') return <WorkspaceMissing />;
   if (workspace.status === 'error') {
     return (
@@ -377,6 +403,9 @@ function WorkspaceView({
             {people.length > 1 && !following && <p className="tree-hint">Click someone to follow their file and cursor.</p>}
           </div>
         </section>
+        {feedback.data && (
+          <FeedbackPanel feedback={feedback.data} meId={me.id} fileName={fileNameOf} onShow={showComment} onChanged={feedback.reload} />
+        )}
         {classId && inMyGroup && (
           <section className="panel panel-help" aria-label="Help">
             <div className="panel-body">
@@ -403,6 +432,17 @@ function WorkspaceView({
             strict={strictRoles}
             onSwapped={(g: GroupView) => applyRoles(g)}
             onError={setToast}
+            actions={
+              groupWork ? (
+                inMyGroup ? (
+                  <SubmitControl workspaceId={workspaceId} deadline={context.assignment?.deadline ?? null} onNotice={setToast} />
+                ) : (
+                  <Link href={`/review/${group.id}`} className="btn" data-testid="review-group-link">
+                    Review
+                  </Link>
+                )
+              ) : undefined
+            }
           />
         )}
         {strictNavigator && context.access === 'write' && (
@@ -466,6 +506,8 @@ function WorkspaceView({
                 readOnlyMessage={readOnlyMessage}
                 follow={following}
                 onUserInput={stopFollowing}
+                decorations={decorations}
+                reveal={reveal}
               />
             </div>
           </>

@@ -1,4 +1,20 @@
 import type { ErrorCode } from '../../lib/protocol';
+import type {
+  AuditEntryView,
+  BlameView,
+  CommentView,
+  FeedbackView,
+  FileAtVersion,
+  FileHistory,
+  GradeView,
+  PasteSignalView,
+  ReviewView,
+  Rubric,
+  SubmissionDetail,
+  SubmissionList,
+  SubmissionStatus,
+  SubmissionView,
+} from '../../lib/review/review-api';
 import { redirectToSignIn } from './auth-redirect';
 
 // ── shapes the REST API answers with (server/http/*-routes.ts) ─────────────────────────────
@@ -290,7 +306,47 @@ export const api = {
     request<FileSummary>('PATCH', `/api/workspaces/${enc(workspaceId)}/files/${enc(fileId)}`, { name }),
   deleteFile: (workspaceId: string, fileId: string) =>
     request<void>('DELETE', `/api/workspaces/${enc(workspaceId)}/files/${enc(fileId)}`),
+
+  // submissions and review (server/http/review-routes.ts; shapes in lib/review/review-api.ts)
+  submit: (workspaceId: string) => request<SubmissionView>('POST', `/api/workspaces/${enc(workspaceId)}/submit`),
+  workspaceSubmissions: (workspaceId: string) => request<SubmissionView[]>('GET', `/api/workspaces/${enc(workspaceId)}/submissions`),
+  submissionList: (assignmentId: string, status?: SubmissionStatus) =>
+    request<SubmissionList>('GET', `/api/assignments/${enc(assignmentId)}/submissions${status ? `?status=${enc(status)}` : ''}`),
+  submission: (submissionId: string) => request<SubmissionDetail>('GET', `/api/submissions/${enc(submissionId)}`),
+  rubric: (assignmentId: string) => request<Rubric>('GET', `/api/assignments/${enc(assignmentId)}/rubric`),
+  saveRubric: (assignmentId: string, criteria: Array<{ id?: string; title: string; points: number; description?: string }>) =>
+    request<Rubric>('PUT', `/api/assignments/${enc(assignmentId)}/rubric`, { criteria }),
+  review: (groupId: string) => request<ReviewView>('GET', `/api/groups/${enc(groupId)}/review`),
+  saveGrade: (groupId: string, body: { scores: Record<string, number>; summary: string }) =>
+    request<GradeView>('PUT', `/api/groups/${enc(groupId)}/grade`, body),
+  release: (groupId: string) => request<ReviewView>('POST', `/api/groups/${enc(groupId)}/release`),
+  addComment: (
+    workspaceId: string,
+    body: { fileId: string; version: number; from: number; to: number; body: string; parentId?: string },
+  ) => request<CommentView>('POST', `/api/workspaces/${enc(workspaceId)}/comments`, body),
+  editComment: (commentId: string, body: string) => request<CommentView>('PATCH', `/api/comments/${enc(commentId)}`, { body }),
+  deleteComment: (commentId: string) => request<void>('DELETE', `/api/comments/${enc(commentId)}`),
+  feedback: (workspaceId: string) => request<FeedbackView>('GET', `/api/workspaces/${enc(workspaceId)}/feedback`),
+  fileHistory: (workspaceId: string, fileId: string) =>
+    request<FileHistory>('GET', `/api/workspaces/${enc(workspaceId)}/files/${enc(fileId)}/history`),
+  fileAtVersion: (workspaceId: string, fileId: string, version: number) =>
+    request<FileAtVersion>('GET', `/api/workspaces/${enc(workspaceId)}/files/${enc(fileId)}/versions/${version}`),
+  blame: (workspaceId: string, fileId: string) =>
+    request<BlameView>('GET', `/api/workspaces/${enc(workspaceId)}/files/${enc(fileId)}/blame`),
+  pasteSignals: (workspaceId: string) => request<PasteSignalView[]>('GET', `/api/workspaces/${enc(workspaceId)}/paste-signals`),
+  audit: (options: { limit?: number; before?: number } = {}) => {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.before !== undefined) query.set('before', String(options.before));
+    const qs = query.toString();
+    return request<AuditEntryView[]>('GET', `/api/admin/audit${qs ? `?${qs}` : ''}`);
+  },
 };
+
+/** Where the teacher downloads every group's submitted files, one folder per group. */
+export function submissionsZipUrl(assignmentId: string): string {
+  return `/api/assignments/${enc(assignmentId)}/submissions.zip`;
+}
 
 /** The message to show for anything thrown by an API call. */
 export function errorMessage(err: unknown): string {

@@ -59,7 +59,7 @@ test('[CL-E2E-1] a teacher signs up in the UI and creates a class', async () => 
   await teacher.page.goto('/');
   await teacher.page.getByTestId('landing-signup').click();
   await teacher.page.waitForURL(/\/signup$/);
-  await teacher.page.getByText('Create a teacher account').waitFor();
+  await teacher.page.getByRole('heading', { name: 'Create a teacher account' }).waitFor();
   await fillSignUp(teacher, 'Ms Lovelace');
   await teacher.page.getByTestId('dashboard').waitFor({ timeout: 20_000 });
   await teacher.page.getByTestId('no-classes').waitFor();

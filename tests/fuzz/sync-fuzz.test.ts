@@ -10,7 +10,8 @@ import pinned from './pinned-seeds.json';
 /**
  * Seeded sync fuzzer (STYLE §9, after tldraw's syncFuzz): 3–5 clients through the real server
  * process make random edits with random connection drops and delayed delivery in both
- * directions; at the end every client and the stored snapshot must be identical.
+ * directions; at the end every client and the stored snapshot must be identical, and the text
+ * the server rebuilds for a version (playback) must be what the clients had at that version.
  *
  * Replay a seed: FUZZ_SEED=<seed> npx jest tests/fuzz
  * More seeds:    FUZZ_RUNS=50 npx jest tests/fuzz
@@ -88,10 +89,21 @@ async function runSeed(server: ServerProcess, owner: TestUser, seed: number): Pr
   const errors: unknown[] = [];
   let drops = 0;
   try {
+    // What the clients saw at each committed version, for the playback check (issue #4).
+    const seen = new Map<number, string>();
+    const record = (d: Doc<string>) => {
+      if (d.hasPending() || d.version === null) return;
+      const before = seen.get(d.version);
+      if (before !== undefined && before !== d.data) errors.push(`two clients saw different text at version ${d.version}`);
+      seen.set(d.version, d.data);
+    };
     for (let i = 0; i < clientCount; i++) {
       const c = newClient(server.url, owner);
       clients.push(c);
-      docs.push(await subscribeFile(c, wsId, fileId));
+      const doc = await subscribeFile(c, wsId, fileId);
+      doc.on('op', () => record(doc));
+      doc.on('nothing pending', () => record(doc));
+      docs.push(doc);
       addLatency(c, random, 1 + Math.floor(random() * 25));
     }
     for (let step = 0; step < OPS_PER_RUN; step++) {
@@ -134,6 +146,17 @@ async function runSeed(server: ServerProcess, owner: TestUser, seed: number): Pr
     const stored = await subscribeFile(checker, wsId, fileId);
     if (stored.data !== docs[0]!.data) throw new Error('stored snapshot differs from the clients');
     if (errors.length) throw new Error(`ops were rejected: ${JSON.stringify(errors.slice(0, 3))}`);
+    // Playback: the text at version v (rebuilt by the server from its op log) is what the clients
+    // had at v. A seeded sample keeps the run fast; every version is checked over many seeds.
+    const versions = [...seen.keys()];
+    if (versions.length < 2) throw new Error('the clients recorded too few committed versions to check playback');
+    for (let k = 0; k < 25 && versions.length > 0; k++) {
+      const v = versions.splice(Math.floor(random() * versions.length), 1)[0]!;
+      const at = await api<{ text: string }>(server.url, 'GET', `/api/workspaces/${wsId}/files/${fileId}/versions/${v}`, undefined, owner.cookie);
+      if (at.status !== 200 || at.body.text !== seen.get(v)) {
+        throw new Error(`playback differs at version ${v}: ${JSON.stringify(at.body).slice(0, 200)} vs ${JSON.stringify(seen.get(v)).slice(0, 200)}`);
+      }
+    }
     return { ops: OPS_PER_RUN, drops, versions: stored.version ?? 0 };
   } finally {
     for (const c of clients) c.close();

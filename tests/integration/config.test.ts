@@ -33,11 +33,11 @@ describe('config: one validated env module that fails fast', () => {
     const result = spawnSync(process.execPath, [entry], {
       env: { ...process.env, PORT: '-5', SQLITE_SYNCHRONOUS: 'sometimes' } as NodeJS.ProcessEnv,
       encoding: 'utf8',
-      timeout: 10_000,
+      timeout: 30_000, // module loading alone can take seconds on a loaded 2-core machine
     });
     expect(result.status).toBe(78);
     expect(result.stderr).toContain('Invalid configuration');
     expect(result.stderr).toContain('PORT');
     expect(result.stderr).toContain('SQLITE_SYNCHRONOUS');
-  });
+  }, 45_000);
 });
