@@ -21,6 +21,26 @@ export const MESSAGES_PER_SECOND = 200;
 /** Short bursts above the sustained rate that are still tolerated, in messages. */
 export const MESSAGE_BURST = 400;
 
+/**
+ * Sockets (tabs) subscribed to one workspace's docs or presence channels at once (rule P-LIM-5).
+ * A pair is at most three students plus staff; every op is sent to every subscriber, so this also
+ * bounds what one room's op costs the server.
+ */
+export const MAX_EDITORS_PER_ROOM = 32;
+
+/**
+ * Sustained ops per second over all docs of one workspace (rule P-LIM-6); a quiet room may spend
+ * one second's worth at once. Beyond it ops wait, they are not refused: the client composes what
+ * is typed meanwhile, so the room slows down instead of losing keystrokes.
+ */
+export const ROOM_OPS_PER_SECOND = 100;
+
+/** Ops of one workspace that may wait for its budget; past this they are refused (rule P-LIM-7). */
+export const ROOM_QUEUED_OPS = 200;
+
+/** Of those, ops one socket may have waiting (a ShareDB client has one op in flight per doc). */
+export const ROOM_QUEUED_OPS_PER_SOCKET = 16;
+
 /** Files per workspace (rule P-DOC-5). */
 export const MAX_FILES_PER_WORKSPACE = 200;
 

@@ -71,6 +71,18 @@ export interface CloseNotice {
   retryAfterMs?: number;
 }
 
+/**
+ * `data` of the `connect_error` when the server sheds a new handshake (P-OPS-4); its message
+ * starts with `unavailable`. Sockets already connected are not affected.
+ */
+export interface ConnectRefusal {
+  code: typeof ErrorCode.Unavailable;
+  /** `overloaded`: event-loop overload or an anomaly (P-OPS-2, P-OPS-3); `draining`: P-OPS-5. */
+  reason: 'overloaded' | 'draining';
+  /** Try again after this long (the server spreads it so refused clients do not return together). */
+  retryAfterMs: number;
+}
+
 /** Stable error codes. Mapped to HTTP status and ShareDB errors in one place (server/errors.ts). */
 export const ErrorCode = {
   InvalidMessage: 'ERR_TANDEM_INVALID_MESSAGE',
@@ -83,6 +95,8 @@ export const ErrorCode = {
   FileTooLarge: 'ERR_TANDEM_FILE_TOO_LARGE',
   InvalidPresence: 'ERR_TANDEM_INVALID_PRESENCE',
   RateLimited: 'ERR_TANDEM_RATE_LIMITED',
+  /** The workspace already has MAX_EDITORS_PER_ROOM sockets subscribed (P-LIM-5). */
+  RoomFull: 'ERR_TANDEM_ROOM_FULL',
   NotFound: 'ERR_TANDEM_NOT_FOUND',
   Conflict: 'ERR_TANDEM_CONFLICT',
   InvalidRequest: 'ERR_TANDEM_INVALID_REQUEST',

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { MAX_EDITORS_PER_ROOM, ROOM_OPS_PER_SECOND, ROOM_QUEUED_OPS } from '../lib/limits';
 
 /**
  * The one place environment variables are read. `loadConfig` validates everything at boot and
@@ -22,6 +23,39 @@ const originList = z
   )
   .pipe(z.array(z.url({ protocol: /^https?$/ }).transform((u) => new URL(u).origin)));
 
+/**
+ * Self-healing defaults (issue 6 §3–4, docs/protocol.md P-OPS-*). Each is overridable by the env
+ * variable named in its comment.
+ */
+export const SELF_HEALING = {
+  /** How often the event loop, commit latency and error rate are sampled (SELF_HEALING_SAMPLE_SECONDS). */
+  sampleSeconds: 1,
+  /** p99 event-loop delay that counts as overloaded (EVENT_LOOP_DELAY_LIMIT_MS). */
+  eventLoopDelayLimitMs: 200,
+  /** How long the p99 must stay over (or back under) the limit to flip readiness (EVENT_LOOP_OVERLOAD_SECONDS). */
+  eventLoopOverloadSeconds: 10,
+  /** Weight of a new sample in each EWMA baseline: ≈ the last 20 samples dominate. */
+  baselineAlpha: 0.05,
+  /** While a signal is anomalous its baseline still adapts, this much slower, so a lasting new level ends the anomaly. */
+  adaptWhileAnomalous: 0.1,
+  /** Anomalous = above baseline mean + this many standard deviations… (ANOMALY_SIGMAS) */
+  anomalySigmas: 4,
+  /** …for this many samples in a row; as many normal samples end it (ANOMALY_SAMPLES). */
+  anomalySamples: 5,
+  /** Samples before a baseline is trusted (ANOMALY_WARMUP_SAMPLES). */
+  anomalyWarmupSamples: 60,
+  /** Absolute floors: below these nothing is an anomaly, whatever the baseline. */
+  eventLoopFloorMs: 100, // ANOMALY_EVENT_LOOP_FLOOR_MS
+  commitLatencyFloorMs: 250, // ANOMALY_COMMIT_LATENCY_FLOOR_MS
+  errorRateFloorPerSecond: 1, // ANOMALY_ERROR_RATE_FLOOR
+  /** Refused handshakes retry after a delay uniform in [base, 2·base) (SHED_RETRY_AFTER_SECONDS). */
+  shedRetryAfterSeconds: 5,
+  /** A drain spreads reconnects over this window (DRAIN_WINDOW_SECONDS)… */
+  drainWindowSeconds: 30,
+  /** …disconnecting sockets in batches this far apart (DRAIN_BATCH_SECONDS). */
+  drainBatchSeconds: 1,
+} as const;
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -40,8 +74,24 @@ const EnvSchema = z.object({
   /** Serve the Next.js UI from this process. Off only for socket/API-only test and bench runs. */
   UI_ENABLED: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Proxies in front of Tandem whose X-Forwarded-For to believe (Express "trust proxy"): a hop
+   * count, or addresses/subnets (comma-separated, e.g. `loopback,10.0.0.0/8`). Unset: none, and
+   * WARNING: behind a proxy every rate limit then sees the proxy's address for everyone.
+   */
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .regex(/^(\d{1,2}|[0-9A-Za-z.:/_,\s-]+)$/, 'a hop count or comma-separated addresses/subnets')
+    .optional(),
   /** Sustained ShareDB messages per second per socket before it is disconnected (P-LIM-4). */
   SOCKET_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).max(100_000).optional(),
+  /** Sockets subscribed to one workspace at once; one more is refused with ERR_TANDEM_ROOM_FULL (P-LIM-5). */
+  ROOM_MAX_EDITORS: z.coerce.number().int().min(1).max(100_000).default(MAX_EDITORS_PER_ROOM),
+  /** Sustained ops per second over one workspace's docs; more wait their turn (P-LIM-6). */
+  ROOM_OPS_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(ROOM_OPS_PER_SECOND),
+  /** Ops of one workspace that may wait for its budget; more are refused with ERR_TANDEM_RATE_LIMITED (P-LIM-7). */
+  ROOM_QUEUED_OPS: z.coerce.number().int().min(0).max(1_000_000).default(ROOM_QUEUED_OPS),
   /** Save a milestone snapshot every N versions of a doc, so old versions load fast. */
   MILESTONE_INTERVAL: z.coerce.number().int().min(10).max(100_000).default(500),
   /** A single insert of at least this many characters not found in the workspace is a paste signal for the teacher. */
@@ -75,6 +125,25 @@ const EnvSchema = z.object({
   OIDC_LABEL: z.string().min(1).max(60).default('Campus sign-in'),
   /** Emails in these domains (comma-separated) become teachers on first SSO sign-in; others students. */
   OIDC_TEACHER_DOMAINS: z.string().max(2000).optional(),
+  /** Self-healing (P-OPS-*): see SELF_HEALING above for what each one means. */
+  SELF_HEALING_SAMPLE_SECONDS: z.coerce.number().min(0.05).max(60).default(SELF_HEALING.sampleSeconds),
+  EVENT_LOOP_DELAY_LIMIT_MS: z.coerce.number().int().min(10).max(60_000).default(SELF_HEALING.eventLoopDelayLimitMs),
+  EVENT_LOOP_OVERLOAD_SECONDS: z.coerce.number().min(0.1).max(3600).default(SELF_HEALING.eventLoopOverloadSeconds),
+  /** Act on overload and anomalies (refuse new sockets, report not ready); off = measure and notify only. */
+  LOAD_SHEDDING: bool.default(true),
+  ANOMALY_SIGMAS: z.coerce.number().min(1).max(50).default(SELF_HEALING.anomalySigmas),
+  ANOMALY_SAMPLES: z.coerce.number().int().min(1).max(10_000).default(SELF_HEALING.anomalySamples),
+  ANOMALY_WARMUP_SAMPLES: z.coerce.number().int().min(1).max(1_000_000).default(SELF_HEALING.anomalyWarmupSamples),
+  ANOMALY_EVENT_LOOP_FLOOR_MS: z.coerce.number().min(0).max(60_000).default(SELF_HEALING.eventLoopFloorMs),
+  ANOMALY_COMMIT_LATENCY_FLOOR_MS: z.coerce.number().min(0).max(600_000).default(SELF_HEALING.commitLatencyFloorMs),
+  ANOMALY_ERROR_RATE_FLOOR: z.coerce.number().min(0).max(1_000_000).default(SELF_HEALING.errorRateFloorPerSecond),
+  SHED_RETRY_AFTER_SECONDS: z.coerce.number().min(0.1).max(3600).default(SELF_HEALING.shedRetryAfterSeconds),
+  DRAIN_WINDOW_SECONDS: z.coerce.number().min(0).max(3600).default(SELF_HEALING.drainWindowSeconds),
+  DRAIN_BATCH_SECONDS: z.coerce.number().min(0.05).max(3600).default(SELF_HEALING.drainBatchSeconds),
+  /** WARNING: a bearer token that may drain this process (POST /api/admin/drain); keep it secret. */
+  DRAIN_TOKEN: z.string().min(32, 'must be at least 32 characters').max(512).optional(),
+  /** WARNING: test-only endpoints that block the event loop and throw on purpose (P-OPS-7). Never in production. */
+  TANDEM_FAULT_INJECTION: bool.default(false),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -89,7 +158,13 @@ export interface Config {
   allowedOrigins: string[];
   uiEnabled: boolean;
   logLevel: Env['LOG_LEVEL'];
+  /** Express "trust proxy" value; null when no proxy is trusted. */
+  trustProxy: number | string | null;
   socketMessagesPerSecond: number | undefined;
+  /** Per-workspace limits (P-LIM-5..7). */
+  roomMaxEditors: number;
+  roomOpsPerSecond: number;
+  roomQueuedOps: number;
   milestoneInterval: number;
   pasteSignalMinChars: number;
   retentionSweepMs: number;
@@ -101,6 +176,8 @@ export interface Config {
   loginAttemptsPer15Min: number;
   firstAdmin: { email: string; password: string } | null;
   oidc: OidcConfig | null;
+  /** Event-loop watchdog, anomaly detection, load shedding and drain (P-OPS-*). */
+  selfHealing: SelfHealingConfig;
   /** Repository root: where `.next/` and `package.json` live. */
   rootDir: string;
 }
@@ -111,6 +188,26 @@ export interface OidcConfig {
   clientSecret: string | undefined;
   label: string;
   teacherDomains: string[];
+}
+
+export interface SelfHealingConfig {
+  sampleMs: number;
+  eventLoopDelayLimitMs: number;
+  eventLoopOverloadMs: number;
+  loadShedding: boolean;
+  baselineAlpha: number;
+  adaptWhileAnomalous: number;
+  anomalySigmas: number;
+  anomalySamples: number;
+  anomalyWarmupSamples: number;
+  eventLoopFloorMs: number;
+  commitLatencyFloorMs: number;
+  errorRateFloorPerSecond: number;
+  shedRetryAfterMs: number;
+  drainWindowMs: number;
+  drainBatchMs: number;
+  drainToken: string | null;
+  faultInjection: boolean;
 }
 
 export class ConfigError extends Error {
@@ -151,7 +248,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowedOrigins: e.ALLOWED_ORIGINS,
     uiEnabled: e.UI_ENABLED,
     logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY === undefined ? null : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
     socketMessagesPerSecond: e.SOCKET_MESSAGES_PER_SECOND,
+    roomMaxEditors: e.ROOM_MAX_EDITORS,
+    roomOpsPerSecond: e.ROOM_OPS_PER_SECOND,
+    roomQueuedOps: e.ROOM_QUEUED_OPS,
     milestoneInterval: e.MILESTONE_INTERVAL,
     pasteSignalMinChars: e.PASTE_SIGNAL_MIN_CHARS,
     retentionSweepMs: Math.round(e.RETENTION_SWEEP_SECONDS * 1000),
@@ -175,6 +276,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
               .filter(Boolean),
           }
         : null,
+    selfHealing: {
+      sampleMs: Math.round(e.SELF_HEALING_SAMPLE_SECONDS * 1000),
+      eventLoopDelayLimitMs: e.EVENT_LOOP_DELAY_LIMIT_MS,
+      eventLoopOverloadMs: Math.round(e.EVENT_LOOP_OVERLOAD_SECONDS * 1000),
+      loadShedding: e.LOAD_SHEDDING,
+      baselineAlpha: SELF_HEALING.baselineAlpha,
+      adaptWhileAnomalous: SELF_HEALING.adaptWhileAnomalous,
+      anomalySigmas: e.ANOMALY_SIGMAS,
+      anomalySamples: e.ANOMALY_SAMPLES,
+      anomalyWarmupSamples: e.ANOMALY_WARMUP_SAMPLES,
+      eventLoopFloorMs: e.ANOMALY_EVENT_LOOP_FLOOR_MS,
+      commitLatencyFloorMs: e.ANOMALY_COMMIT_LATENCY_FLOOR_MS,
+      errorRateFloorPerSecond: e.ANOMALY_ERROR_RATE_FLOOR,
+      shedRetryAfterMs: Math.round(e.SHED_RETRY_AFTER_SECONDS * 1000),
+      drainWindowMs: Math.round(e.DRAIN_WINDOW_SECONDS * 1000),
+      drainBatchMs: Math.round(e.DRAIN_BATCH_SECONDS * 1000),
+      drainToken: e.DRAIN_TOKEN ?? null,
+      faultInjection: e.TANDEM_FAULT_INJECTION,
+    },
     rootDir,
   };
 }

@@ -35,6 +35,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.FileTooLarge]: 413,
   [ErrorCode.InvalidPresence]: 400,
   [ErrorCode.RateLimited]: 429,
+  [ErrorCode.RoomFull]: 429,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.Conflict]: 409,
   [ErrorCode.InvalidRequest]: 400,

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server as IoServer, type Socket } from 'socket.io';
 import { z } from 'zod';
-import { COLLECTIONS, CloseReason, ErrorCode } from '../lib/protocol';
+import { COLLECTIONS, ErrorCode } from '../lib/protocol';
 import { MAX_DISPLAY_NAME_LENGTH, MAX_FILE_BYTES, MAX_MESSAGE_BYTES, MESSAGES_PER_SECOND, SHUTDOWN_BUDGET_MS } from '../lib/limits';
 import { openStore, type Store } from '../prisma-free-db';
 import type { Config } from './config';
@@ -18,6 +18,7 @@ import path from 'node:path';
 import { SqliteClassroomStore, CLASSROOM_FILE_NAME, type ClassroomStore } from '../prisma-free-db';
 import { AccessPolicy } from './authz/access-policy';
 import { installCollabAccess, workspaceOfDoc } from './authz/collab-access';
+import { installRoomLimits } from './collab/room-limits';
 import { AuthService, normalizeEmail, type AuthContext } from './auth/auth-service';
 import { attachSession, sessionTokenOf } from './auth/session-cookie';
 import { oidcRoutes } from './auth/oidc';
@@ -35,6 +36,10 @@ import { ReviewContext } from './review/review-context';
 import { RetentionService } from './review/retention';
 import { AppEvents } from './transport/app-events';
 import { Metrics } from './observability/metrics';
+import { SelfHealing } from './observability/self-healing';
+import { restartNotice } from './observability/socket-drain';
+import { opsRoutes } from './http/ops-routes';
+import { requestIds } from './http/request-id';
 import { RedisBus } from './scale/redis-bus';
 import { identityOf, type ClientConnectRequest } from './collab/agent-identity';
 
@@ -80,6 +85,9 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     docSubscriptions: () => metricsSources.docSubscriptions(),
     workspacesOpen: () => metricsSources.workspacesOpen(),
   });
+  // P-OPS-1..5: event-loop watchdog and anomaly detection drive load shedding and readiness.
+  const selfHealing = new SelfHealing({ config: config.selfHealing, metrics, logger });
+  selfHealing.start();
   const bus = config.redisUrl ? await RedisBus.connect(config.redisUrl, logger) : null;
   if (bus) {
     logger.info('scale-out: ShareDB pub/sub, Socket.io rooms and access invalidation go through Redis');
@@ -90,6 +98,12 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   }
   const collab = createCollabBackend({ store, logger, metrics, ...(bus ? { pubsub: bus.pubsub } : {}) });
   installCollabAccess(collab.backend, policy, logger);
+  // After the access checks, so only allowed sockets and ops count toward a room (P-LIM-5..8).
+  const roomLimits = installRoomLimits(
+    collab.backend,
+    { maxEditors: config.roomMaxEditors, opsPerSecond: config.roomOpsPerSecond, maxQueued: config.roomQueuedOps },
+    logger,
+  );
   const service = new WorkspaceService(collab.connectAsServer('workspace-service'));
   const auth = new AuthService({
     store: classroomStore,
@@ -128,6 +142,8 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
 
   const app = express();
   app.disable('x-powered-by');
+  if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
+  app.use(requestIds());
   // Prometheus scrape (issue 6 §3): counts and latencies only, no ids or student content.
   app.get('/metrics', (_req, res) => {
     metrics.registry.metrics().then(
@@ -146,11 +162,16 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
       res.status(503).json({ status: 'shutting-down' });
       return;
     }
+    if (selfHealing.draining) {
+      res.status(503).json({ status: 'draining' });
+      return;
+    }
     // Each dependency is named, so an operator sees which one is down.
     const checks: Array<[string, Promise<void> | undefined]> = [
       ['store', store.ping()],
       ['classroom', classroomStore.ping()],
       ['redis', bus?.ping()],
+      ...selfHealing.readinessChecks(),
     ];
     void Promise.allSettled(checks.map(([, p]) => p)).then((results) => {
       const down = checks.filter((_, i) => results[i]!.status === 'rejected').map(([name]) => name);
@@ -180,6 +201,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     classroomRoutes({ classrooms, store: classroomStore, activity }),
     reviewRoutes({ reviews, histories, retention }),
     privacyRoutes({ privacy }),
+    opsRoutes({ selfHealing, drainToken: config.selfHealing.drainToken, logger }),
     apiRoutes({ service, store: classroomStore, policy }),
   );
   if (config.oidc) {
@@ -233,9 +255,13 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   metricsSources.docSubscriptions = () => (collab.backend.pubsub as unknown as { streamsCount: number }).streamsCount;
   metricsSources.workspacesOpen = () => activity.openWorkspaces();
   bus?.attach(io);
+  selfHealing.attach(io);
   const appEvents = new AppEvents({ io, store: classroomStore, auth, policy, classrooms, reviews, activity, logger });
   io.use((socket, next) => {
     if (shuttingDown) return next(new Error('server is shutting down; retry shortly'));
+    // P-OPS-4: shed new sockets (never existing ones) before spending a session lookup on them.
+    const refusal = selfHealing.admitHandshake();
+    if (refusal) return next(refusal);
     const handshake = HandshakeSchema.safeParse(socket.handshake.auth);
     if (!handshake.success) {
       return next(new Error(`invalid handshake: ${handshake.error.issues[0]?.path.join('.') ?? ''} ${handshake.error.issues[0]?.message ?? ''}`.trim()));
@@ -287,7 +313,9 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
           clearInterval(sessionSweep);
           retention.stop();
           activity.close();
+          roomLimits.close();
           metrics.close();
+          selfHealing.stop();
         },
       })
         .then(() => classroomStore.close())
@@ -313,14 +341,11 @@ async function shutdown(parts: ShutdownParts): Promise<void> {
   parts.markShuttingDown();
   server.close();
   server.closeIdleConnections();
-  const sockets = await io.fetchSockets();
+  // Only this process's sockets: with the Redis adapter, io.fetchSockets() spans every process.
+  const sockets = await io.local.fetchSockets();
   for (const socket of sockets) {
     // Spread reconnects over 0.5–3 s so a room does not stampede the next process.
-    closeWithNotice(socket as unknown as Socket, {
-      reason: CloseReason.ShuttingDown,
-      message: 'The server is restarting. Your edits are kept and will be sent when it is back.',
-      retryAfterMs: 500 + Math.floor(Math.random() * 2500),
-    });
+    closeWithNotice(socket as unknown as Socket, restartNotice(500 + Math.floor(Math.random() * 2500)));
   }
   logger.info({ sockets: sockets.length }, 'shutdown: clients told');
   await new Promise((r) => setTimeout(r, 50));

@@ -1,19 +1,24 @@
 'use client';
 
-import { useEffect, useId, useState, type FormEvent } from 'react';
-import { api, errorMessage, type UserRole } from '../_lib/api';
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { api, errorMessage, type AdminUser, type ErasureReport, type UserRole } from '../_lib/api';
 import { redirectToSignIn } from '../_lib/auth-redirect';
 import { useMe } from '../_lib/use-me';
-import { useResource } from '../_lib/use-resource';
+import { useResource, type Resource } from '../_lib/use-resource';
 import { AppHeader } from './app-header';
+import { AuditLog } from './audit-log';
 import { MIN_PASSWORD_LENGTH } from './auth-forms';
+import { EraseAccountDialog } from './erase-account-dialog';
 import { PageError, PageLoading, PageNotFound } from './page-states';
 import { copyText } from './share-button';
 
 const ROLES: UserRole[] = ['student', 'teacher', 'admin'];
 const ROLE_LABEL: Record<UserRole, string> = { student: 'Student', teacher: 'Teacher', admin: 'Administrator' };
 
-/** `/admin`: accounts — create (with a set-password link), change role, disable, new reset link. */
+/**
+ * `/admin`: accounts — create (with a set-password link), change role, disable, new reset link,
+ * erase (PV-2) — and the audit log (AD-2), as two tabs.
+ */
 export default function AdminApp() {
   const me = useMe();
   useEffect(() => {
@@ -33,18 +38,92 @@ export default function AdminApp() {
     <div className="app-page" data-testid="admin-page">
       <AppHeader user={me.me.user} crumbs={[{ label: 'Administration' }]} />
       <main className="app-main">
-        <h1 className="page-title">Accounts</h1>
-        <Users myId={me.me.user.id} />
+        <h1 className="page-title">Administration</h1>
+        <AdminTabs myId={me.me.user.id} />
       </main>
     </div>
   );
 }
 
-function Users({ myId }: { myId: string }) {
+type AdminTab = 'accounts' | 'audit';
+const TABS: Array<{ id: AdminTab; label: string }> = [
+  { id: 'accounts', label: 'Accounts' },
+  { id: 'audit', label: 'Audit log' },
+];
+
+/** The two tabs share one accounts list: the audit log names people and filters by them. */
+function AdminTabs({ myId }: { myId: string }) {
+  const id = useId();
   const users = useResource(() => api.adminUsers(), 'users');
+  const [tab, setTab] = useState<AdminTab>('accounts');
+  const tabRefs = useRef<Record<AdminTab, HTMLButtonElement | null>>({ accounts: null, audit: null });
+
+  // `/admin#audit` opens the audit log (a bookmark, or a reload while reading it).
+  useEffect(() => {
+    if (window.location.hash === '#audit') setTab('audit');
+  }, []);
+
+  function select(next: AdminTab, focus = false) {
+    setTab(next);
+    window.history.replaceState(null, '', next === 'audit' ? '#audit' : window.location.pathname + window.location.search);
+    if (focus) tabRefs.current[next]?.focus();
+  }
+
+  // Arrow keys move between tabs (the WAI-ARIA tabs pattern); Tab goes on into the panel.
+  function onKeyDown(event: KeyboardEvent) {
+    const at = TABS.findIndex((t) => t.id === tab);
+    const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    if (event.key === 'Home' || event.key === 'End') {
+      event.preventDefault();
+      select(TABS[event.key === 'Home' ? 0 : TABS.length - 1]!.id, true);
+    } else if (step !== 0) {
+      event.preventDefault();
+      select(TABS[(at + step + TABS.length) % TABS.length]!.id, true);
+    }
+  }
+
+  return (
+    <>
+      <div className="tabs admin-tabs" role="tablist" aria-label="Administration" onKeyDown={onKeyDown}>
+        {TABS.map((t) => (
+          <button
+            key={t.id}
+            ref={(el) => {
+              tabRefs.current[t.id] = el;
+            }}
+            type="button"
+            role="tab"
+            id={`${id}-tab-${t.id}`}
+            aria-selected={tab === t.id}
+            aria-controls={`${id}-panel`}
+            tabIndex={tab === t.id ? 0 : -1}
+            className="tab"
+            data-testid={`admin-tab-${t.id}`}
+            onClick={() => select(t.id)}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`${id}-panel`} aria-labelledby={`${id}-tab-${tab}`}>
+        {tab === 'accounts' ? <Users myId={myId} users={users} /> : <AuditLog users={users.data?.users ?? null} />}
+      </div>
+    </>
+  );
+}
+
+function Users({ myId, users }: { myId: string; users: Resource<{ users: AdminUser[] }> }) {
   const [link, setLink] = useState<{ email: string; url: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
+  const [erasing, setErasing] = useState<AdminUser | null>(null);
+  const [erased, setErased] = useState<{ email: string; report: ErasureReport } | null>(null);
+  const erasedRef = useRef<HTMLDivElement>(null);
+
+  // The row (and its button, which had focus) is gone: keyboard users land on the result.
+  useEffect(() => {
+    if (erased) erasedRef.current?.focus();
+  }, [erased]);
 
   async function act(fn: () => Promise<unknown>) {
     setError(null);
@@ -65,6 +144,14 @@ function Users({ myId }: { myId: string }) {
           <p className="field-error" role="alert">
             {error ?? users.error?.message}
           </p>
+        )}
+        {erased && (
+          <div className="notice" role="status" tabIndex={-1} ref={erasedRef} data-testid="erased-notice">
+            <p>
+              Erased <strong>{erased.email}</strong>: {plural(erased.report.workspacesErased, 'workspace')} removed,{' '}
+              {plural(erased.report.opsAnonymised, 'edit')} in shared work now attributed to an erased account.
+            </p>
+          </div>
         )}
         {link && (
           <div className="notice" role="status" data-testid="reset-link">
@@ -91,8 +178,7 @@ function Users({ myId }: { myId: string }) {
           <table className="table">
             <thead>
               <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
+                <th scope="col">Account</th>
                 <th scope="col">Role</th>
                 <th scope="col">Status</th>
                 <th scope="col">
@@ -103,11 +189,13 @@ function Users({ myId }: { myId: string }) {
             <tbody>
               {list.map((u) => (
                 <tr key={u.id} data-testid="admin-user" data-email={u.email}>
-                  <td>
-                    {u.displayName}
-                    {u.id === myId && <span className="you"> (you)</span>}
+                  <td className="admin-account">
+                    <span className="admin-account-name">
+                      {u.displayName}
+                      {u.id === myId && <span className="you"> (you)</span>}
+                    </span>
+                    <span className="admin-account-email">{u.email}</span>
                   </td>
-                  <td>{u.email}</td>
                   <td>
                     {u.id === myId ? (
                       ROLE_LABEL[u.role]
@@ -127,9 +215,9 @@ function Users({ myId }: { myId: string }) {
                     )}
                   </td>
                   <td>{u.disabled ? <span className="status-badge warn">Disabled</span> : u.sso ? 'SSO' : 'Active'}</td>
-                  <td className="row-actions">
+                  <td>
                     {u.id !== myId && (
-                      <>
+                      <div className="row-actions">
                         <button type="button" className="btn small-btn" onClick={() => act(() => api.adminUpdateUser(u.id, { disabled: !u.disabled }))}>
                           {u.disabled ? 'Enable' : 'Disable'}
                         </button>
@@ -145,7 +233,10 @@ function Users({ myId }: { myId: string }) {
                         >
                           Reset link
                         </button>
-                      </>
+                        <button type="button" className="btn small-btn btn-danger-ghost" data-testid="erase-account" onClick={() => setErasing(u)}>
+                          Erase account…
+                        </button>
+                      </div>
                     )}
                   </td>
                 </tr>
@@ -153,6 +244,16 @@ function Users({ myId }: { myId: string }) {
             </tbody>
           </table>
         </div>
+        <EraseAccountDialog
+          user={erasing}
+          onCancel={() => setErasing(null)}
+          onErased={(u, report) => {
+            setErasing(null);
+            setErased({ email: u.email, report });
+            if (link?.email === u.email) setLink(null);
+            users.reload();
+          }}
+        />
       </section>
       <NewUserForm
         onCreated={(email, resetLink) => {
@@ -236,4 +337,8 @@ function NewUserForm({ onCreated }: { onCreated: (email: string, resetLink: stri
       </button>
     </form>
   );
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -8,6 +8,7 @@ import { formatDeadline } from '../_lib/time';
 import { AssignmentEditor } from './assignment-editor';
 import type { ClassPageProps } from './class-app';
 import { HelpQueue } from './help-queue';
+import { GradesFinalControl, RetentionCard } from './history-retention';
 import { LiveGrid } from './live-grid';
 import { Modal } from './modal';
 import { PairingPanel } from './pairing-panel';
@@ -20,6 +21,9 @@ export function ClassStaffView({ me, klass, client, versions, reloadClass }: Cla
   const isTeacher = klass.role === 'teacher' || me.user.role === 'admin';
   const assignments = useResource(() => api.assignments(klass.id), klass.id, versions.assignments);
   const members = useResource(() => api.members(klass.id), klass.id, versions.roster);
+  const retention = useResource(() => api.retention(klass.id), klass.id);
+  // Undefined until known, so a confirm never claims "forever" by mistake.
+  const retentionDays = retention.data ? retention.data.opRetentionDays : undefined;
   const [editing, setEditing] = useState<'new' | string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const list = assignments.data?.assignments ?? [];
@@ -91,6 +95,7 @@ export function ClassStaffView({ me, klass, client, versions, reloadClass }: Cla
                       students={students}
                       client={client}
                       groupsVersion={versions.groups}
+                      retentionDays={retentionDays}
                     />
                   )}
                 </li>
@@ -108,6 +113,13 @@ export function ClassStaffView({ me, klass, client, versions, reloadClass }: Cla
             isTeacher={isTeacher}
             myId={me.user.id}
             onChanged={members.reload}
+          />
+          <RetentionCard
+            classId={klass.id}
+            isTeacher={isTeacher}
+            policy={retention.data}
+            error={retention.error?.message ?? null}
+            onSaved={retention.reload}
           />
         </aside>
       </div>
@@ -173,6 +185,7 @@ function StaffAssignment({
   students,
   client,
   groupsVersion,
+  retentionDays,
 }: {
   assignment: AssignmentSummary;
   isTeacher: boolean;
@@ -183,6 +196,7 @@ function StaffAssignment({
   students: ClassMember[];
   client: ClassPageProps['client'];
   groupsVersion: number;
+  retentionDays: number | null | undefined;
 }) {
   const [tab, setTab] = useState<'live' | 'pairs'>('live');
   const [busy, setBusy] = useState(false);
@@ -247,6 +261,7 @@ function StaffAssignment({
       )}
       {expanded && (
         <div id={panelId}>
+          {isTeacher && <GradesFinalControl assignmentId={a.id} title={a.title} retentionDays={retentionDays} />}
           <div className="tabs" role="tablist" aria-label={`${a.title} views`}>
             <button type="button" role="tab" aria-selected={tab === 'live'} className="tab" data-testid="tab-live" onClick={() => setTab('live')}>
               Live view

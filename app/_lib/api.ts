@@ -179,6 +179,26 @@ export interface WorkspaceContext {
   group: { id: string; members: Array<{ userId: string; role: PairRole; displayName: string }>; rolesChangedAt: number } | null;
 }
 
+/** What erasing an account removed (PV-2). */
+export interface ErasureReport {
+  workspacesErased: number;
+  opsAnonymised: number;
+}
+
+/** A class's op retention (RT-1): days keystroke history is kept after grades are final; null = forever. */
+export interface RetentionPolicy {
+  opRetentionDays: number | null;
+}
+
+/** An assignment's grades-final state (RT-1), as `PUT …/grades-final` answers. */
+export interface GradesFinalView {
+  assignmentId: string;
+  gradesFinalAt: number | null;
+  opsCompactedAt: number | null;
+  /** When the sweep may compact its history; null while not final or when the class keeps it forever. */
+  compactAfter: number | null;
+}
+
 // ── transport ──────────────────────────────────────────────────────────────────────────────
 
 /** A failed API call, with a message written for people (the server's, when it sent one). */
@@ -334,14 +354,30 @@ export const api = {
   blame: (workspaceId: string, fileId: string) =>
     request<BlameView>('GET', `/api/workspaces/${enc(workspaceId)}/files/${enc(fileId)}/blame`),
   pasteSignals: (workspaceId: string) => request<PasteSignalView[]>('GET', `/api/workspaces/${enc(workspaceId)}/paste-signals`),
-  audit: (options: { limit?: number; before?: number } = {}) => {
+  /** AD-2: newest first; `before` is the id of the oldest row already shown, `subject` a user id. */
+  audit: (options: { limit?: number; before?: number; subject?: string } = {}) => {
     const query = new URLSearchParams();
     if (options.limit !== undefined) query.set('limit', String(options.limit));
     if (options.before !== undefined) query.set('before', String(options.before));
+    if (options.subject !== undefined) query.set('subject', options.subject);
     const qs = query.toString();
     return request<AuditEntryView[]>('GET', `/api/admin/audit${qs ? `?${qs}` : ''}`);
   },
+
+  // privacy and retention (server/http/privacy-routes.ts, review-routes.ts; docs/review.md)
+  /** PV-2: irreversible. 409 for oneself and for the creator of a class. */
+  adminEraseUser: (id: string) => request<ErasureReport>('DELETE', `/api/admin/users/${enc(id)}`),
+  retention: (classId: string) => request<RetentionPolicy>('GET', `/api/classes/${enc(classId)}/retention`),
+  setRetention: (classId: string, opRetentionDays: number | null) =>
+    request<RetentionPolicy>('PUT', `/api/classes/${enc(classId)}/retention`, { opRetentionDays }),
+  /** RT-1: 409 when taking it back after the history was compacted. */
+  gradesFinal: (assignmentId: string) => request<GradesFinalView>('GET', `/api/assignments/${enc(assignmentId)}/grades-final`),
+  setGradesFinal: (assignmentId: string, final: boolean) =>
+    request<GradesFinalView>('PUT', `/api/assignments/${enc(assignmentId)}/grades-final`, { final }),
 };
+
+/** PV-1: a plain link to this downloads the signed-in person's data as a zip. */
+export const MY_DATA_EXPORT_URL = '/api/me/export';
 
 /** Where the teacher downloads every group's submitted files, one folder per group. */
 export function submissionsZipUrl(assignmentId: string): string {

@@ -12,8 +12,10 @@ export { APP_EVENTS, APP_PUSH } from '../../lib/protocol';
  * one colour everywhere and the people list can be matched with pair roles and the online list.
  * The server stamps names (and checks the session cookie) itself.
  */
-export function createAccountClient(user: { id: string; displayName: string }): TandemClient {
-  const client = new TandemClient({ clientId: user.id, displayName: user.displayName });
+export function createAccountClient(user: { id: string; displayName: string }, workspaceId?: string): TandemClient {
+  // `ws` is the load balancer's affinity key (docs/operations.md): everyone editing one workspace
+  // lands on one process when Tandem runs as several. Pages without a workspace use the account.
+  const client = new TandemClient({ clientId: user.id, displayName: user.displayName, io: { query: { ws: workspaceId ?? user.id } } });
   watchAuth(client);
   return client;
 }

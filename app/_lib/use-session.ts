@@ -30,7 +30,7 @@ export function useSession(user: { id: string; displayName: string } | null, wor
   const displayName = user?.displayName ?? '';
   useEffect(() => {
     if (!userId) return;
-    const client = createAccountClient({ id: userId, displayName });
+    const client = createAccountClient({ id: userId, displayName }, workspaceId);
     const self = { clientId: userId, name: displayName, color: colorForClient(userId) };
     const presence = new WorkspacePresence(client.connection, workspaceId, self, setPeers);
     const created = { id: ++sessionCount, client, presence };

@@ -1,6 +1,6 @@
 import { io, type Socket, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { Connection, types } from 'sharedb/lib/client';
-import { CLOSE_EVENT, ERROR_EVENT, type CloseNotice, type ErrorNotice } from '../protocol';
+import { CLOSE_EVENT, ERROR_EVENT, type CloseNotice, type ConnectRefusal, type ErrorNotice } from '../protocol';
 import { textType } from '../text/text-type';
 import { SocketIoWebSocket } from './socket-io-websocket';
 
@@ -58,11 +58,15 @@ export class TandemClient {
       this.failedAttempts = 0;
       this.setStatus('connected');
     });
-    this.socket.on('connect_error', () => {
+    this.socket.on('connect_error', (err: Error & { data?: unknown }) => {
       this.failedAttempts++;
-      this.setStatus(this.failedAttempts >= OFFLINE_AFTER_ATTEMPTS || !browserOnline() ? 'offline' : 'reconnecting');
+      // An overloaded or draining server says when to come back (P-OPS-2, P-OPS-5): the server
+      // is up, so this is "reconnecting", never "offline".
+      const retryAfterMs = refusalRetryAfter(err.data);
+      const offline = retryAfterMs === null && (this.failedAttempts >= OFFLINE_AFTER_ATTEMPTS || !browserOnline());
+      this.setStatus(offline ? 'offline' : 'reconnecting');
       // A handshake refused by middleware is not retried by socket.io; we retry with backoff.
-      if (!this.socket.active) this.scheduleReconnect(backoff(this.failedAttempts));
+      if (!this.socket.active) this.scheduleReconnect(Math.max(backoff(this.failedAttempts), retryAfterMs ?? 0));
     });
     this.socket.on(CLOSE_EVENT, (notice: CloseNotice) => {
       this.lastCloseNotice = notice;
@@ -145,4 +149,13 @@ function browserOnline(): boolean {
 function backoff(attempt: number): number {
   const base = Math.min(5000, 500 * 2 ** Math.max(0, attempt - 1));
   return Math.floor(base * (0.5 + Math.random()));
+}
+
+/** Longest wait a refusal may ask for; a bigger value is treated as this. */
+const MAX_REFUSAL_WAIT_MS = 5 * 60_000;
+
+/** `retryAfterMs` of a handshake refusal (ConnectRefusal), or null for other connect errors. */
+function refusalRetryAfter(data: unknown): number | null {
+  const ms = (data as Partial<ConnectRefusal> | undefined)?.retryAfterMs;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? Math.min(ms, MAX_REFUSAL_WAIT_MS) : null;
 }

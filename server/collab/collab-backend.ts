@@ -15,6 +15,7 @@ import {
   checkPresenceValue,
 } from './message-guards';
 import { isWorkspaceData } from './workspace-schema';
+import { roomWaitEndedAt } from './room-limits';
 
 ShareDB.types.register(textType as unknown as Parameters<typeof ShareDB.types.register>[0]);
 
@@ -128,7 +129,7 @@ export function createCollabBackend(options: CollabBackendOptions): CollabBacken
         ctx.op.m.author = identity.kind === 'client' ? identity.user.id : `server:${identity.purpose}`;
         // How the op was made (P-OP-PROV), from the op's `x` (SubmitRequest keeps it as `extra`):
         // a client may only claim typed or pasted, which the receive guard enforces.
-        ctx.op.m.source = identity.kind === 'client' ? clientOpSource(ctx.extra) : 'server';
+        ctx.op.m.source = identity.kind === 'client' ? clientOpSource(ctx.extra) : serverOpSource(ctx.extra);
       }
     }),
   );
@@ -151,7 +152,8 @@ export function createCollabBackend(options: CollabBackendOptions): CollabBacken
 
   if (metrics) {
     backend.use('afterWrite', (ctx: any, next: Next) => {
-      metrics.committed(ctx.collection, ctx.id, ctx.op.v, ctx.start);
+      // Time the server, not a room's budget wait (P-LIM-6): see roomWaitEndedAt.
+      metrics.committed(ctx.collection, ctx.id, ctx.op.v, roomWaitEndedAt(ctx) ?? ctx.start);
       next();
     });
     backend.use('op', (ctx: any, next: Next) => {
@@ -175,6 +177,11 @@ export function createCollabBackend(options: CollabBackendOptions): CollabBacken
 function clientOpSource(x: unknown): 'typed' | 'pasted' {
   const kind = (x as { source?: { kind?: unknown } } | undefined)?.source?.kind;
   return kind === 'pasted' ? 'pasted' : 'typed';
+}
+
+/** The server's own ops say `starter` when they create a workspace's starter files, else `server`. */
+function serverOpSource(x: unknown): 'starter' | 'server' {
+  return (x as { source?: { kind?: unknown } } | undefined)?.source?.kind === 'starter' ? 'starter' : 'server';
 }
 
 /** ShareDB sends `{code, message}` of the error to the client; keep only client-safe text. */

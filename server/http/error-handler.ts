@@ -8,11 +8,12 @@ import type { Logger } from '../logger';
  * failures (bad JSON, too large) are mapped here too, so a client always gets the same shape.
  */
 export function errorHandler(logger: Logger, onError?: (code: string) => void) {
-  return (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+  return (err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
     const error = fromBodyParser(err) ?? toTandemError(err);
     onError?.(error.code);
-    if (error.code === ErrorCode.Internal) logger.error({ err }, 'unhandled API error');
+    // P-OPS-6: the id the caller got in X-Request-Id finds this line.
+    if (error.code === ErrorCode.Internal) logger.error({ err, requestId: req.requestId }, 'unhandled API error');
     res.status(error.httpStatus).json({ error: { code: error.code, message: error.message } });
   };
 }

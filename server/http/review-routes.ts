@@ -230,6 +230,14 @@ export function reviewRoutes(options: { reviews: ReviewService; histories: Histo
     }),
   );
 
+  router.get(
+    '/assignments/:id/grades-final',
+    handle(async (req, res) => {
+      const { user } = requireAuth(req);
+      res.json(await retention.gradesFinal(user, param(req, 'id')));
+    }),
+  );
+
   router.put(
     '/assignments/:id/grades-final',
     handle(async (req, res) => {

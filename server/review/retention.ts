@@ -95,6 +95,16 @@ export class RetentionService {
     return { opRetentionDays };
   }
 
+  /** RT-1: whether an assignment's grades are final and when its history is (or was) compacted; staff read it. */
+  async gradesFinal(user: User, assignmentId: string): Promise<AssignmentRetention & { compactAfter: number | null }> {
+    const assignment = await this.o.classroom.getAssignment(assignmentId);
+    if (!assignment) throw new TandemError(ErrorCode.NotFound, 'No such assignment.');
+    await this.o.classrooms.requireStaff(user, assignment.classId);
+    const retention = await this.o.reviews.getAssignmentRetention(assignmentId);
+    const days = await this.o.reviews.getClassRetention(assignment.classId);
+    return { ...retention, compactAfter: retention.gradesFinalAt !== null && days !== null ? retention.gradesFinalAt + days * DAY_MS : null };
+  }
+
   /** RT-1: the teacher marks an assignment's grades final (or takes it back before compaction). */
   async setGradesFinal(user: User, assignmentId: string, final: boolean): Promise<AssignmentRetention & { compactAfter: number | null }> {
     const assignment = await this.o.classroom.getAssignment(assignmentId);

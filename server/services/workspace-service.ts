@@ -53,7 +53,7 @@ export class WorkspaceService {
     const entries: Record<string, FileEntry> = {};
     for (const f of files) {
       const fileId = newId();
-      await this.createFileDoc(id, fileId, f.content ?? '');
+      await this.createFileDoc(id, fileId, f.content ?? '', 'starter');
       entries[fileId] = { name: f.name, language: languageForFileName(f.name), createdAt: now };
     }
     const data: WorkspaceData = { name, createdAt: now, files: entries };
@@ -74,7 +74,7 @@ export class WorkspaceService {
       }
       assertNameFree(data, file.name);
       const fileId = newId();
-      await this.createFileDoc(workspaceId, fileId, file.content ?? '');
+      await this.createFileDoc(workspaceId, fileId, file.content ?? '', 'server');
       const entry: FileEntry = { name: file.name, language: languageForFileName(file.name), createdAt: Date.now() };
       await submit(doc, [{ p: ['files', fileId], oi: entry }]);
       return { id: fileId, ...entry };
@@ -112,14 +112,19 @@ export class WorkspaceService {
     });
   }
 
-  private async createFileDoc(workspaceId: string, fileId: string, content: string): Promise<void> {
+  /**
+   * `source` is the op provenance the create is stored with (P-OP-PROV): `starter` for the files a
+   * workspace starts with (an assignment's starter code), `server` for files added later.
+   */
+  private async createFileDoc(workspaceId: string, fileId: string, content: string, source: 'starter' | 'server'): Promise<void> {
     const text = normalizeLineEndings(content);
     if (Buffer.byteLength(text, 'utf8') > MAX_FILE_BYTES) {
       throw new TandemError(ErrorCode.FileTooLarge, `A file may be at most ${MAX_FILE_BYTES / 1024 / 1024} MB.`);
     }
-    await this.useDoc(COLLECTIONS.files, fileDocId(workspaceId, fileId), (doc) =>
-      promisify((cb) => doc.create(text, TEXT_TYPE_URI, cb)),
-    );
+    await this.useDoc(COLLECTIONS.files, fileDocId(workspaceId, fileId), (doc) => {
+      doc.submitSource = true;
+      return promisify((cb) => doc.create(text, TEXT_TYPE_URI, { source: { kind: source } }, cb));
+    });
   }
 
   private async withWorkspace<T>(id: string, fn: (doc: Doc) => Promise<T>): Promise<T> {

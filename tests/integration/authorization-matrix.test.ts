@@ -266,6 +266,10 @@ describe('authorization matrix (docs/permissions.md)', () => {
     ['file at a version', () => ['GET', `/api/workspaces/${pair.workspaceId}/files/${fileId}/versions/1`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
     ['blame', () => ['GET', `/api/workspaces/${pair.workspaceId}/files/${fileId}/blame`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
     ['paste signals', () => ['GET', `/api/workspaces/${pair.workspaceId}/paste-signals`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['read the history retention policy', () => ['GET', `/api/classes/${pair.classId}/retention`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['set the history retention policy', () => ['PUT', `/api/classes/${pair.classId}/retention`, { opRetentionDays: null }], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 403, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['read grades-final state', () => ['GET', `/api/assignments/${pair.assignmentId}/grades-final`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['mark grades final', () => ['PUT', `/api/assignments/${pair.assignmentId}/grades-final`, { final: false }], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 403, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
     ['admin: audit log', () => ['GET', '/api/admin/audit'], { anonymous: 401, studentOfOtherClass: 403, studentOfOtherPair: 403, pairMember: 403, ta: 403, teacherOfOtherClass: 403, teacher: 403, admin: 200 }],
   ];
 

@@ -21,6 +21,13 @@ describe('config: one validated env module that fails fast', () => {
     for (const name of ['PORT', 'MONGODB_URL', 'UI_ENABLED', 'ALLOWED_ORIGINS', 'PASTE_SIGNAL_MIN_CHARS']) expect(message).toContain(name);
   });
 
+  test('TRUST_PROXY takes a hop count or addresses; anything else is refused', () => {
+    expect(loadConfig({}).trustProxy).toBeNull();
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
+    expect(() => loadConfig({ TRUST_PROXY: 'x;rm -rf' })).toThrow(/TRUST_PROXY/);
+  });
+
   test('allowed origins are normalised', () => {
     expect(loadConfig({ ALLOWED_ORIGINS: 'https://a.edu/, http://b.edu:8080' }).allowedOrigins).toEqual([
       'https://a.edu',

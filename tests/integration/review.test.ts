@@ -239,7 +239,7 @@ describe('submissions and review', () => {
     await waitFor(() => watcher.version === a.version && watcher.data === a.data, 'watcher caught up');
     const history = await call<FileHistory>(server.url, brian, 'GET', `/api/workspaces/${pair.workspaceId}/files/${pair.fileIds['main.py']}/history`, undefined, 200);
     expect(history.version).toBe(watcher.version);
-    expect(history.entries[0]!.v).toBe(0);
+    expect(history.entries[0]).toMatchObject({ v: 0, source: 'starter', inserted: 6 });
     // Keystrokes typed while one is in flight are composed into one op by ShareDB's client.
     expect(history.entries.slice(1).every((e) => e.source === 'typed' && e.deleted === 0)).toBe(true);
     expect(history.entries.slice(1).reduce((n, e) => n + e.inserted, 0)).toBe(6);
