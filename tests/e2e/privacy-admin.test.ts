@@ -99,7 +99,8 @@ test('[RT-1] the teacher keeps history 30 days after grades are final and marks 
   // The newest assignment is open: its grades-final control is there for the teacher.
   const row = page.locator(`[data-testid="assignment-row"][data-assignment-id="${pair.assignmentId}"]`);
   const control = row.getByTestId('grades-final');
-  await expect(control.getAttribute('data-final')).resolves.toBe('unknown');
+  // The control reads the saved state from the server: not final yet.
+  await row.locator('[data-testid="grades-final"][data-final="false"]').waitFor();
   const before = Date.now();
   await control.getByTestId('grades-final-mark').click();
   const dialog = page.getByTestId('grades-final-dialog');
@@ -109,8 +110,11 @@ test('[RT-1] the teacher keeps history 30 days after grades are final and marks 
   await expect(row.getByTestId('grades-final-note').textContent()).resolves.toContain('will be compacted after');
   const shownCompactAfter = Number(await row.getByTestId('grades-final-note').getAttribute('data-compact-after'));
 
-  // Marking final again is idempotent and answers with the stored state: the date the UI set.
-  const state = (await http(server.baseUrl, pair.teacher, 'PUT', `/api/assignments/${pair.assignmentId}/grades-final`, { final: true }, 200)).body;
+  // The stored state is the date the UI set, and a reload shows it from the server.
+  const state = (await http(server.baseUrl, pair.teacher, 'GET', `/api/assignments/${pair.assignmentId}/grades-final`, undefined, 200)).body;
+  await page.reload();
+  await row.locator('[data-testid="grades-final"][data-final="true"]').waitFor({ timeout: 20_000 });
+  expect((await http(server.baseUrl, pair.teacher, 'PUT', `/api/assignments/${pair.assignmentId}/grades-final`, { final: true }, 200)).body.gradesFinalAt).toBe(state.gradesFinalAt);
   expect(state.gradesFinalAt).toBeGreaterThanOrEqual(before - 1000);
   expect(state.gradesFinalAt).toBeLessThanOrEqual(Date.now());
   expect(state.opsCompactedAt).toBeNull();
