@@ -21,6 +21,14 @@ interface UndoStep {
   carets: number[];
   kind: EditKind;
   time: number;
+  /** The step includes pasted text: redoing it is a paste again (P-OP-PROV). */
+  pasted: boolean;
+}
+
+/** An undone step waiting to be redone. */
+interface RedoStep {
+  op: TextOp;
+  pasted: boolean;
 }
 
 interface OpShape {
@@ -45,7 +53,7 @@ export class LocalUndoManager {
   private readonly maxSteps: number;
   private readonly now: () => number;
   private undoStack: UndoStep[] = [];
-  private redoStack: TextOp[] = [];
+  private redoStack: RedoStep[] = [];
   private groupOpen = false;
 
   constructor(options: LocalUndoOptions = {}) {
@@ -64,13 +72,18 @@ export class LocalUndoManager {
     return this.redoStack.length > 0;
   }
 
+  /** True if the step `redo` would re-apply included pasted text (so the redo is labelled pasted). */
+  get redoIsPaste(): boolean {
+    return this.redoStack[this.redoStack.length - 1]?.pasted ?? false;
+  }
+
   /**
    * Records an op the local user just applied to `docBefore`. Typing merges into the previous
    * step while it stays adjacent (each edit starts where the previous one left the caret),
    * keeps the same kind (insert, delete; a replace may continue as typing) and comes within
    * `groupIntervalMs`. Clears the redo stack, as every editor does after a new edit.
    */
-  recordLocal(op: TextOp, docBefore: string): void {
+  recordLocal(op: TextOp, docBefore: string, pasted = false): void {
     if (op.length === 0) return;
     const invertible = textType.isInvertible(op) ? op : textType.makeInvertible(op, docBefore);
     const inverse = textType.invert(invertible);
@@ -84,8 +97,9 @@ export class LocalUndoManager {
       last.carets = shape.carets;
       last.kind = last.kind === 'replace' ? 'insert' : last.kind;
       last.time = time;
+      last.pasted ||= pasted;
     } else {
-      this.undoStack.push({ op: inverse, carets: shape.carets, kind: shape.kind, time });
+      this.undoStack.push({ op: inverse, carets: shape.carets, kind: shape.kind, time, pasted });
       if (this.undoStack.length > this.maxSteps) this.undoStack.shift();
     }
     this.groupOpen = true;
@@ -107,10 +121,7 @@ export class LocalUndoManager {
     const depth = this.undoStack.length;
     this.undoStack = transformChain(this.undoStack, op);
     if (this.undoStack.length < depth) this.groupOpen = false; // A peer removed a step's text; start afresh.
-    this.redoStack = transformChain(
-      this.redoStack.map((r) => ({ op: r })),
-      op,
-    ).map((r) => r.op);
+    this.redoStack = transformChain(this.redoStack, op);
   }
 
   /** Ends the current typing group, so the next edit starts a new undo step (e.g. on a cursor jump). */
@@ -128,19 +139,20 @@ export class LocalUndoManager {
     if (!step) return null;
     if (accept && !accept(step.op)) return null;
     this.undoStack.pop();
-    this.redoStack.push(textType.invertWithDoc(step.op, doc));
+    this.redoStack.push({ op: textType.invertWithDoc(step.op, doc), pasted: step.pasted });
     this.groupOpen = false;
     return step.op;
   }
 
   /** Like `undo`, for the newest undone step. */
   redo(doc: string, accept?: (op: TextOp) => boolean): TextOp | null {
-    const op = this.redoStack[this.redoStack.length - 1];
-    if (!op) return null;
+    const step = this.redoStack[this.redoStack.length - 1];
+    if (!step) return null;
+    const op = step.op;
     if (accept && !accept(op)) return null;
     this.redoStack.pop();
     const shape = describe(op);
-    this.undoStack.push({ op: textType.invertWithDoc(op, doc), carets: shape.carets, kind: shape.kind, time: -Infinity });
+    this.undoStack.push({ op: textType.invertWithDoc(op, doc), carets: shape.carets, kind: shape.kind, time: -Infinity, pasted: step.pasted });
     this.groupOpen = false;
     return op;
   }

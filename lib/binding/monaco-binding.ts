@@ -118,8 +118,8 @@ function releaseSubmitSource(doc: Doc): void {
  *   submitted with `source: {binding: <this binding's id>, kind: 'typed' | 'pasted'}`, which the
  *   doc sends as `x.source` (P-OP-PROV; `doc.submitSource` is on while a binding is attached).
  *   A paste (Monaco labels it on the content event) or text dropped on the editor is `pasted`;
- *   everything else, undo/redo included, is `typed`. ShareDB composes only equal sources, so a
- *   paste never merges with typing.
+ *   everything else is `typed`, except a redo of a step that included a paste. ShareDB composes
+ *   only equal sources, so a paste never merges with typing.
  * - Ops from anyone else are applied with `model.applyEdits`, so they never enter Monaco's own
  *   undo stack, under an echo guard so they do not come back as local ops. Carets and
  *   selections are moved through the op (a peer typing at my caret does not drag it) and the
@@ -237,12 +237,15 @@ export class MonacoBinding {
 
   /** Reverts this user's newest edit group (never a peer's text). Returns false if there was nothing to undo. */
   undo(): boolean {
-    return this.runHistory((doc, accept) => this.undoManager.undo(doc, accept));
+    // Undoing removes (or restores) text the user already had: typed.
+    return this.runHistory((doc, accept) => this.undoManager.undo(doc, accept), 'typed');
   }
 
   /** Re-applies the newest undone edit group. Returns false if there was nothing to redo. */
   redo(): boolean {
-    return this.runHistory((doc, accept) => this.undoManager.redo(doc, accept));
+    // A redone paste is a paste again, so paste → undo → redo cannot launder it (P-OP-PROV).
+    const kind: OpSourceKind = this.undoManager.redoIsPaste ? 'pasted' : 'typed';
+    return this.runHistory((doc, accept) => this.undoManager.redo(doc, accept), kind);
   }
 
   /** Stops syncing and removes every listener the binding added. The model keeps its text. Idempotent. */
@@ -458,7 +461,7 @@ export class MonacoBinding {
       this.onError?.(refusal);
       return false;
     }
-    this.undoManager.recordLocal(op, before);
+    this.undoManager.recordLocal(op, before, kind === 'pasted');
     this.submit(wire, kind);
     this.index.applyEdits(edits);
     this.bytes = bytesAfter;
@@ -511,7 +514,7 @@ export class MonacoBinding {
 
   // ── undo / redo ────────────────────────────────────────────────────────────────────────────
 
-  private runHistory(take: (doc: string, accept: (op: TextOp) => boolean) => TextOp | null): boolean {
+  private runHistory(take: (doc: string, accept: (op: TextOp) => boolean) => TextOp | null, kind: OpSourceKind): boolean {
     if (this.state !== 'active' || this.modelDirty || this.resetQueued) return false;
     const before = this.docText();
     if (before === null) return false;
@@ -531,8 +534,7 @@ export class MonacoBinding {
     }
     if (refused[0]) this.onError?.(refused[0]);
     if (!op) return false;
-    // The undo manager does not remember how an edit was made: a redone paste is labelled typed.
-    this.submit(stripDeletedText(op), 'typed');
+    this.submit(stripDeletedText(op), kind);
     this.applyOpToModel(op, 'history');
     return true;
   }

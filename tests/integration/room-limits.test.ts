@@ -79,7 +79,12 @@ describe('room limits: a flooding room next to a quiet one', () => {
 
     const p99Alone = quantile(alone.latenciesMs, 0.99);
     const p99Flooded = quantile(flooded.latenciesMs, 0.99);
-    const bound = Math.max(250, 3 * p99Alone);
+    // Generous on purpose: this runs next to other test files on a 2-core CI machine, where one
+    // stall of the whole process is the p99 of ~50 samples. The numbers that matter are measured
+    // by bench/room-flood.ts (docs/benchmarks.md); here the quiet room must not be starved, and
+    // its typical keystroke (p50) must stay fast.
+    const bound = Math.max(1000, 5 * p99Alone);
+    const p50Bound = Math.max(100, 5 * quantile(alone.latenciesMs, 0.5));
     console.log(
       `[P-LIM-6] quiet room keystroke→peer: alone p50 ${quantile(alone.latenciesMs, 0.5).toFixed(1)} / p99 ${p99Alone.toFixed(1)} ms ` +
         `(n=${alone.latenciesMs.length}); next to the flood p50 ${quantile(flooded.latenciesMs, 0.5).toFixed(1)} / p99 ` +
@@ -94,6 +99,7 @@ describe('room limits: a flooding room next to a quiet one', () => {
       expect(phase.acked).toBe(phase.keystrokes);
     }
     expect(p99Flooded).toBeLessThan(bound);
+    expect(quantile(flooded.latenciesMs, 0.5)).toBeLessThan(p50Bound);
 
     // The flooding room was slowed down, not refused: its rate is its budget, and nothing failed.
     expect(floodResult.errors).toBe(0);

@@ -138,7 +138,7 @@ describe('[P-OP-PROV] the binding labels its ops', () => {
     expect(submits.map((s) => s.source)).toEqual([typed(a), pasted(a), typed(a)]);
   });
 
-  test('undo and redo are sent as typed (the undo history does not keep the kind)', async () => {
+  test('an undo is typed; redoing a paste is pasted again, so paste → undo → redo cannot launder it', async () => {
     const { backend, a, b, submits } = await setup('');
     a.editor.paste('P');
     await settled(backend, [a, b]);
@@ -146,7 +146,22 @@ describe('[P-OP-PROV] the binding labels its ops', () => {
     await settled(backend, [a, b]);
     a.binding.redo();
     expect(await settled(backend, [a, b])).toBe('P');
-    expect(submits.map((s) => s.source)).toEqual([pasted(a), typed(a), typed(a)]);
+    a.binding.undo();
+    await settled(backend, [a, b]);
+    a.binding.redo();
+    expect(await settled(backend, [a, b])).toBe('P');
+    expect(submits.map((s) => s.source)).toEqual([pasted(a), typed(a), pasted(a), typed(a), pasted(a)]);
+  });
+
+  test('redoing typed text stays typed', async () => {
+    const { backend, a, b, submits } = await setup('');
+    a.editor.type('t');
+    await settled(backend, [a, b]);
+    a.binding.undo();
+    await settled(backend, [a, b]);
+    a.binding.redo();
+    expect(await settled(backend, [a, b])).toBe('t');
+    expect(submits.map((s) => s.source)).toEqual([typed(a), typed(a), typed(a)]);
   });
 
   test('submitSource is on while any binding is attached, and restored only after their queued ops are sent', async () => {
