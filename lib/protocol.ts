@@ -29,6 +29,8 @@ export const APP_PUSH = {
   feedbackChanged: 'tandem:feedback-changed',
   /** A group of this class submitted (to the class's staff). */
   submissionsChanged: 'tandem:submissions-changed',
+  /** An AI review of this workspace was stored, changed or released (to its members and the class's staff). */
+  aiReviewChanged: 'tandem:ai-review-changed',
 } as const;
 
 /** ShareDB collections a client may touch. Anything else is rejected (P-DOC-1). */

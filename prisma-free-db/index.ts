@@ -32,3 +32,6 @@ export type * from './review/review-types';
 export type { ReviewStore, AuditQuery } from './review/review-store';
 export { SqliteReviewStore } from './review/sqlite-review-store';
 export { compactDocOps, type CompactionResult } from './op-compaction';
+export type * from './ai/ai-types';
+export type { AiStore } from './ai/ai-store';
+export { SqliteAiStore } from './ai/sqlite-ai-store';

@@ -144,6 +144,33 @@ const EnvSchema = z.object({
   DRAIN_TOKEN: z.string().min(32, 'must be at least 32 characters').max(512).optional(),
   /** WARNING: test-only endpoints that block the event loop and throw on purpose (P-OPS-7). Never in production. */
   TANDEM_FAULT_INJECTION: bool.default(false),
+  /**
+   * AI review assistant (issue 5, docs/ai-review.md). Unset: static analysis only. `openai` is any
+   * OpenAI-compatible endpoint (a campus vLLM, Ollama's /v1, llama.cpp server, LM Studio) at AI_BASE_URL.
+   */
+  AI_PROVIDER: z.enum(['none', 'openai', 'anthropic', 'ollama']).default('none'),
+  AI_MODEL: z.string().trim().min(1).max(200).optional(),
+  AI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** WARNING: a secret. Never logged or shown; the admin page shows only the provider, model and host. */
+  AI_API_KEY: z.string().min(1).max(1000).optional(),
+  /** How long one provider call may take before it counts as failed (and is retried). */
+  AI_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(600).default(60),
+  AI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  AI_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(64).max(32_000).default(2000),
+  /** How the model is asked for structured output: json_schema response format, tool calling, or JSON mode. */
+  AI_STRUCTURED_OUTPUT: z.enum(['jsonSchema', 'functionCalling', 'jsonMode']).default('jsonSchema'),
+  /** Reviews running at once (each in a worker thread, off the editing event loop). */
+  AI_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Attempts of a review task before it is failed for the teacher to see. */
+  AI_TASK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
+  /** A running task whose process stops renewing it is taken over after this long. */
+  AI_TASK_LEASE_SECONDS: z.coerce.number().min(1).max(3600).default(120),
+  /** Default on-demand feedback requests per student per hour (teachers override per class/assignment). */
+  AI_ON_DEMAND_PER_HOUR: z.coerce.number().int().min(0).max(1000).default(5),
+  /** Consecutive provider failures that open the circuit (static-only reviews) … */
+  AI_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1000).default(3),
+  /** … for this long before one trial call. */
+  AI_CIRCUIT_COOLDOWN_SECONDS: z.coerce.number().min(0.1).max(86_400).default(300),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -178,8 +205,33 @@ export interface Config {
   oidc: OidcConfig | null;
   /** Event-loop watchdog, anomaly detection, load shedding and drain (P-OPS-*). */
   selfHealing: SelfHealingConfig;
+  /** AI review assistant (issue 5). */
+  ai: AiConfig;
   /** Repository root: where `.next/` and `package.json` live. */
   rootDir: string;
+}
+
+/** Plain data: the provider part is handed to review worker threads. */
+export interface AiProviderSettings {
+  kind: 'openai' | 'anthropic' | 'ollama';
+  model: string;
+  baseUrl: string | null;
+  apiKey: string | null;
+  timeoutMs: number;
+  maxRetries: number;
+  maxOutputTokens: number;
+  structuredMethod: 'jsonSchema' | 'functionCalling' | 'jsonMode';
+}
+
+export interface AiConfig {
+  /** null: no model, static analysis only. */
+  provider: AiProviderSettings | null;
+  concurrency: number;
+  taskAttempts: number;
+  taskLeaseMs: number;
+  onDemandPerHour: number;
+  circuitFailures: number;
+  circuitCooldownMs: number;
 }
 
 export interface OidcConfig {
@@ -235,6 +287,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if ((e.OIDC_ISSUER_URL === undefined) !== (e.OIDC_CLIENT_ID === undefined)) {
     problems.push('OIDC_ISSUER_URL and OIDC_CLIENT_ID: set both or neither');
+  }
+  if (e.AI_PROVIDER !== 'none' && !e.AI_MODEL) problems.push(`AI_MODEL: required when AI_PROVIDER is ${e.AI_PROVIDER}`);
+  if (e.AI_PROVIDER === 'anthropic' && !e.AI_API_KEY) problems.push('AI_API_KEY: required when AI_PROVIDER is anthropic');
+  if (e.AI_PROVIDER === 'openai' && !e.AI_BASE_URL && !e.AI_API_KEY) {
+    problems.push('AI_BASE_URL or AI_API_KEY: an OpenAI-compatible provider needs a base URL (campus server) or a key (api.openai.com)');
   }
   if (problems.length) throw new ConfigError(problems);
   const rootDir = findRepositoryRoot(__dirname);
@@ -294,6 +351,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       drainBatchMs: Math.round(e.DRAIN_BATCH_SECONDS * 1000),
       drainToken: e.DRAIN_TOKEN ?? null,
       faultInjection: e.TANDEM_FAULT_INJECTION,
+    },
+    ai: {
+      provider:
+        e.AI_PROVIDER === 'none' || !e.AI_MODEL
+          ? null
+          : {
+              kind: e.AI_PROVIDER,
+              model: e.AI_MODEL,
+              baseUrl: e.AI_BASE_URL ?? null,
+              apiKey: e.AI_API_KEY ?? null,
+              timeoutMs: Math.round(e.AI_TIMEOUT_SECONDS * 1000),
+              maxRetries: e.AI_MAX_RETRIES,
+              maxOutputTokens: e.AI_MAX_OUTPUT_TOKENS,
+              structuredMethod: e.AI_STRUCTURED_OUTPUT,
+            },
+      concurrency: e.AI_CONCURRENCY,
+      taskAttempts: e.AI_TASK_ATTEMPTS,
+      taskLeaseMs: Math.round(e.AI_TASK_LEASE_SECONDS * 1000),
+      onDemandPerHour: e.AI_ON_DEMAND_PER_HOUR,
+      circuitFailures: e.AI_CIRCUIT_FAILURES,
+      circuitCooldownMs: Math.round(e.AI_CIRCUIT_COOLDOWN_SECONDS * 1000),
     },
     rootDir,
   };

@@ -42,6 +42,11 @@ import { opsRoutes } from './http/ops-routes';
 import { requestIds } from './http/request-id';
 import { RedisBus } from './scale/redis-bus';
 import { identityOf, type ClientConnectRequest } from './collab/agent-identity';
+import { AiReviewService } from './ai/ai-review-service';
+import { CircuitBreaker } from './ai/circuit-breaker';
+import { ReviewPool } from './ai/review-pool';
+import { TaskRunner } from './ai/task-runner';
+import { aiRoutes } from './http/ai-routes';
 
 const HandshakeSchema = z.object({
   clientId: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/),
@@ -80,10 +85,12 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   const policy = new AccessPolicy(classroomStore);
   // The sources are wired once io and the activity tracker exist (below).
   const metricsSources = { sockets: () => 0, docSubscriptions: () => 0, workspacesOpen: () => 0 };
+  const aiStore = classroomStore.aiStore();
   const metrics = new Metrics({
     sockets: () => metricsSources.sockets(),
     docSubscriptions: () => metricsSources.docSubscriptions(),
     workspacesOpen: () => metricsSources.workspacesOpen(),
+    aiTasks: () => aiStore.countTasks(),
   });
   // P-OPS-1..5: event-loop watchdog and anomaly detection drive load shedding and readiness.
   const selfHealing = new SelfHealing({ config: config.selfHealing, metrics, logger });
@@ -130,7 +137,43 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     sweepEveryMs: config.retentionSweepMs,
   });
   retention.start();
-  const privacy = new PrivacyService({ classroom: classroomStore, reviews: reviewStore, store, history: fileHistory, workspaces: service, classrooms });
+  // AI review (issue 5): tasks in the store, run by worker threads, behind a circuit breaker.
+  const breaker = new CircuitBreaker({
+    failureThreshold: config.ai.circuitFailures,
+    cooldownMs: config.ai.circuitCooldownMs,
+    onTransition: (t) => logger.warn({ from: t.from, to: t.to, reason: t.reason }, 'ai circuit breaker'),
+  });
+  // P-OPS-4: an anomalous process stops spending on AI until it has recovered.
+  selfHealing.onAnomaly(() => breaker.forceOpen('the server is under unusual load', config.ai.circuitCooldownMs));
+  const reviewPool = new ReviewPool({ concurrency: config.ai.concurrency, jobTimeoutMs: 300_000 });
+  let taskRunner: TaskRunner | null = null;
+  const aiReviews = new AiReviewService({
+    classroom: classroomStore,
+    reviews: reviewStore,
+    ai: aiStore,
+    context: reviewContext,
+    history: fileHistory,
+    workspaces: service,
+    config: config.ai,
+    pool: reviewPool,
+    breaker,
+    logger,
+    metrics,
+    wake: () => taskRunner?.wake(),
+  });
+  taskRunner = new TaskRunner({
+    store: aiStore,
+    handlers: { ReviewSubmission: aiReviews, ReviewWorkspace: aiReviews },
+    concurrency: config.ai.concurrency,
+    attempts: config.ai.taskAttempts,
+    leaseMs: config.ai.taskLeaseMs,
+    logger,
+  });
+  reviews.on('submissionSaved', (submission, classId) => {
+    aiReviews.onSubmission(submission, classId).catch((err: unknown) => logger.error({ err, submissionId: submission.id }, 'ai review could not be queued'));
+  });
+  taskRunner.start();
+  const privacy = new PrivacyService({ classroom: classroomStore, reviews: reviewStore, ai: aiStore, store, history: fileHistory, workspaces: service, classrooms });
   const activity = new ActivityTracker();
   trackActivity(collab, activity);
   const cookies = { secure: config.cookieSecure };
@@ -201,6 +244,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     classroomRoutes({ classrooms, store: classroomStore, activity }),
     reviewRoutes({ reviews, histories, retention }),
     privacyRoutes({ privacy }),
+    aiRoutes({ ai: aiReviews }),
     opsRoutes({ selfHealing, drainToken: config.selfHealing.drainToken, logger }),
     apiRoutes({ service, store: classroomStore, policy }),
   );
@@ -256,7 +300,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   metricsSources.workspacesOpen = () => activity.openWorkspaces();
   bus?.attach(io);
   selfHealing.attach(io);
-  const appEvents = new AppEvents({ io, store: classroomStore, auth, policy, classrooms, reviews, activity, logger });
+  const appEvents = new AppEvents({ io, store: classroomStore, auth, policy, classrooms, reviews, aiReviews, activity, logger });
   io.use((socket, next) => {
     if (shuttingDown) return next(new Error('server is shutting down; retry shortly'));
     // P-OPS-4: shed new sockets (never existing ones) before spending a session lookup on them.
@@ -299,6 +343,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   logger.info({ port, host: config.host, ui: config.uiEnabled }, 'tandem listening');
 
   let stopping: Promise<void> | null = null;
+  let runnerStopped: Promise<void> = Promise.resolve();
   return {
     port,
     stop() {
@@ -312,12 +357,15 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
           shuttingDown = true;
           clearInterval(sessionSweep);
           retention.stop();
+          runnerStopped = taskRunner?.stop() ?? Promise.resolve();
           activity.close();
           roomLimits.close();
           metrics.close();
           selfHealing.stop();
         },
       })
+        .then(() => runnerStopped)
+        .then(() => reviewPool.close())
         .then(() => classroomStore.close())
         .then(() => bus?.close());
       return stopping;

@@ -5,6 +5,7 @@ import { api, errorMessage, type AdminUser, type ErasureReport, type UserRole } 
 import { redirectToSignIn } from '../_lib/auth-redirect';
 import { useMe } from '../_lib/use-me';
 import { useResource, type Resource } from '../_lib/use-resource';
+import { AiAdminStatusCard } from './ai-admin-status';
 import { AppHeader } from './app-header';
 import { AuditLog } from './audit-log';
 import { MIN_PASSWORD_LENGTH } from './auth-forms';
@@ -16,8 +17,8 @@ const ROLES: UserRole[] = ['student', 'teacher', 'admin'];
 const ROLE_LABEL: Record<UserRole, string> = { student: 'Student', teacher: 'Teacher', admin: 'Administrator' };
 
 /**
- * `/admin`: accounts — create (with a set-password link), change role, disable, new reset link,
- * erase (PV-2) — and the audit log (AD-2), as two tabs.
+ * `/admin`: the AI assistant's status (issue 5), then accounts — create (with a set-password
+ * link), change role, disable, new reset link, erase (PV-2) — and the audit log (AD-2), as two tabs.
  */
 export default function AdminApp() {
   const me = useMe();
@@ -39,6 +40,8 @@ export default function AdminApp() {
       <AppHeader user={me.me.user} crumbs={[{ label: 'Administration' }]} />
       <main className="app-main">
         <h1 className="page-title">Administration</h1>
+        {/* Above the tabs: an open circuit (every review static-only) should not hide in a tab. */}
+        <AiAdminStatusCard />
         <AdminTabs myId={me.me.user.id} />
       </main>
     </div>

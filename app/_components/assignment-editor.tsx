@@ -1,10 +1,12 @@
 'use client';
 
 import { useEffect, useId, useState, type FormEvent } from 'react';
+import type { AiSettingsView } from '../../lib/ai/ai-api';
 import { fileNameProblem } from '../../lib/workspace';
 import { api, errorMessage, type AssignmentFields, type AssignmentMode, type PairingMode } from '../_lib/api';
 import { ASSIGNMENT_LANGUAGES, languageLabel } from '../_lib/languages';
 import { fromLocalInput, toLocalInput } from '../_lib/time';
+import { AiSettingsFields, draftOf, INHERIT_ALL, inputOf, type AiSettingsDraft } from './ai-settings';
 
 const EMPTY: AssignmentFields = {
   title: '',
@@ -20,7 +22,8 @@ const EMPTY: AssignmentFields = {
 
 /**
  * Create or edit an assignment: title, Markdown instructions, language, starter files (name +
- * content rows), deadline, pairs or solo, how pairs are made, strict roles and a swap timer.
+ * content rows), deadline, pairs or solo, how pairs are made, strict roles and a swap timer, and
+ * its AI assistant settings (their own endpoint, saved by the same Save once changed).
  * `onDone(id)` after a save, `onDone(null)` on cancel.
  */
 export function AssignmentEditor({
@@ -37,6 +40,30 @@ export function AssignmentEditor({
   const [swapText, setSwapText] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // A new assignment whose AI settings failed to save is already created: saving again updates it.
+  const [createdId, setCreatedId] = useState<string | null>(null);
+  const [ai, setAi] = useState<AiSettingsView | null>(null);
+  const [aiDraft, setAiDraft] = useState<AiSettingsDraft>(INHERIT_ALL);
+  const [aiDirty, setAiDirty] = useState(false);
+  const [aiError, setAiError] = useState<string | null>(null);
+
+  // The assignment's own AI settings; a new one inherits the class's, whose effective values show.
+  useEffect(() => {
+    let live = true;
+    (assignmentId ? api.assignmentAiSettings(assignmentId) : api.classAiSettings(classId)).then(
+      (view) => {
+        if (!live) return;
+        setAi(view);
+        if (assignmentId) setAiDraft(draftOf(view));
+      },
+      (err: unknown) => {
+        if (live) setAiError(errorMessage(err));
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [assignmentId, classId]);
 
   useEffect(() => {
     if (!assignmentId) return;
@@ -89,6 +116,10 @@ export function AssignmentEditor({
     if (swapText.trim() && !(Number.isInteger(Number(swapText)) && Number(swapText) >= 1 && Number(swapText) <= 600)) {
       return 'The swap timer is a whole number of minutes between 1 and 600, or empty.';
     }
+    if (aiDirty) {
+      const input = inputOf(aiDraft);
+      if (typeof input === 'string') return input;
+    }
     return null;
   }
 
@@ -105,13 +136,29 @@ export function AssignmentEditor({
       swapMinutes: f.mode === 'pairs' && swapText.trim() ? Number(swapText) : null,
       strictRoles: f.mode === 'pairs' ? f.strictRoles : false,
     };
+    const existing = assignmentId ?? createdId;
+    let savedId: string;
     try {
-      const saved = assignmentId ? await api.updateAssignment(assignmentId, body) : await api.createAssignment(classId, body);
-      onDone(saved.id);
+      savedId = (existing ? await api.updateAssignment(existing, body) : await api.createAssignment(classId, body)).id;
+      if (!existing) setCreatedId(savedId);
     } catch (err) {
       setError(errorMessage(err));
       setBusy(false);
+      return;
     }
+    const aiInput = aiDirty ? inputOf(aiDraft) : null;
+    if (aiInput && typeof aiInput !== 'string') {
+      try {
+        setAi(await api.setAssignmentAiSettings(savedId, aiInput));
+        setAiDirty(false);
+      } catch (err) {
+        // The assignment itself is saved; only the AI settings are not (a TA gets 403 here).
+        setError(`${existing ? 'The assignment was saved' : 'The assignment was created'}, but its AI settings were not: ${errorMessage(err)}`);
+        setBusy(false);
+        return;
+      }
+    }
+    onDone(savedId);
   }
 
   return (
@@ -275,6 +322,29 @@ export function AssignmentEditor({
           </label>
         </div>
       )}
+      <fieldset className="form-row ai-settings-section" data-testid="assignment-ai-settings">
+        <legend className="field-label">AI assistant</legend>
+        <p className="field-hint">
+          Static analysis and an AI model review the group’s code on submission, and when a student asks for feedback. Inherit uses the class’s settings.
+        </p>
+        {aiError ? (
+          <p className="field-error" role="alert">
+            {aiError}
+          </p>
+        ) : (
+          <AiSettingsFields
+            draft={aiDraft}
+            scope="assignment"
+            // A new assignment starts out inheriting everything: the class's effective values apply.
+            effective={ai && !aiDirty ? ai.effective : null}
+            disabled={!ai}
+            onChange={(next) => {
+              setAiDraft(next);
+              setAiDirty(true);
+            }}
+          />
+        )}
+      </fieldset>
       {error && (
         <p className="field-error form-error" role="alert" data-testid="assignment-error">
           {error}
@@ -282,9 +352,10 @@ export function AssignmentEditor({
       )}
       <div className="button-row">
         <button type="submit" className="btn btn-primary" disabled={busy} data-testid="assignment-save">
-          {busy ? 'Saving…' : assignmentId ? 'Save changes' : 'Create assignment'}
+          {busy ? 'Saving…' : assignmentId || createdId ? 'Save changes' : 'Create assignment'}
         </button>
-        <button type="button" className="btn" onClick={() => onDone(null)}>
+        {/* Created already (only its AI settings failed): leaving still shows it in the list. */}
+        <button type="button" className="btn" onClick={() => onDone(createdId)}>
           Cancel
         </button>
       </div>

@@ -5,6 +5,7 @@ import { useEffect, useId, useState } from 'react';
 import { api, errorMessage, type AssignmentSummary, type ClassMember, type ClassRole, type ClassView } from '../_lib/api';
 import { useResource } from '../_lib/use-resource';
 import { formatDeadline } from '../_lib/time';
+import { AiSettingsCard, AiSettingsSummary } from './ai-settings';
 import { AssignmentEditor } from './assignment-editor';
 import type { ClassPageProps } from './class-app';
 import { HelpQueue } from './help-queue';
@@ -121,6 +122,7 @@ export function ClassStaffView({ me, klass, client, versions, reloadClass }: Cla
             error={retention.error?.message ?? null}
             onSaved={retention.reload}
           />
+          <AiSettingsCard classId={klass.id} isTeacher={isTeacher} />
         </aside>
       </div>
     </main>
@@ -262,6 +264,7 @@ function StaffAssignment({
       {expanded && (
         <div id={panelId}>
           {isTeacher && <GradesFinalControl assignmentId={a.id} title={a.title} retentionDays={retentionDays} />}
+          <AiSettingsSummary assignmentId={a.id} isTeacher={isTeacher} />
           <div className="tabs" role="tablist" aria-label={`${a.title} views`}>
             <button type="button" role="tab" aria-selected={tab === 'live'} className="tab" data-testid="tab-live" onClick={() => setTab('live')}>
               Live view

@@ -83,6 +83,57 @@ export interface EditorDecoration {
   hover: string;
 }
 
+/**
+ * A finding to show as a Monaco marker (squiggle, hover and Problems-style message) on whole lines
+ * of the open file. Today these are AI review findings (owner MARKER_OWNER).
+ */
+export interface EditorMarker {
+  id: string;
+  /** 1-based and inclusive; clamped to the file as it is now. */
+  startLine: number;
+  endLine: number;
+  severity: 'info' | 'warning' | 'error';
+  /** Shown literally (Monaco renders marker messages as plain text, never Markdown or HTML). */
+  message: string;
+  /** Who said it, e.g. "AI" or "eslint". */
+  source: string;
+  /** The analyser's rule id, if any. */
+  code?: string | null;
+}
+
+/** Marker owner of AI review findings: setting them again replaces only these markers. */
+export const MARKER_OWNER = 'tandem-ai';
+
+/** Select and scroll to a range of the open file: code points (comments) or whole lines (findings). */
+export type EditorReveal = { fileId: string; from: number; to: number } | { fileId: string; startLine: number; endLine: number };
+
+/** `markers` as Monaco marker data on `model`, with their lines clamped to the model's lines. */
+export function lineMarkerData(model: monaco.editor.ITextModel, markers: readonly EditorMarker[]): monaco.editor.IMarkerData[] {
+  const severity = { info: monaco.MarkerSeverity.Info, warning: monaco.MarkerSeverity.Warning, error: monaco.MarkerSeverity.Error } as const;
+  return markers.map((m) => {
+    const range = lineRange(model, m.startLine, m.endLine);
+    return {
+      severity: severity[m.severity] ?? monaco.MarkerSeverity.Info,
+      message: m.message,
+      source: m.source,
+      ...(m.code ? { code: m.code } : {}),
+      startLineNumber: range.startLineNumber,
+      startColumn: range.startColumn,
+      endLineNumber: range.endLineNumber,
+      endColumn: range.endColumn,
+    };
+  });
+}
+
+/** Lines `startLine`..`endLine` (1-based, inclusive) of `model`, clamped, from the first non-blank character. */
+export function lineRange(model: monaco.editor.ITextModel, startLine: number, endLine: number): monaco.Range {
+  const count = model.getLineCount();
+  const start = Math.min(Math.max(1, Math.floor(startLine) || 1), count);
+  const end = Math.min(Math.max(start, Math.floor(endLine) || start), count);
+  const startColumn = model.getLineFirstNonWhitespaceColumn(start) || 1;
+  return new monaco.Range(start, startColumn, end, model.getLineMaxColumn(end));
+}
+
 export interface CodeEditorProps {
   client: TandemClient;
   presence: WorkspacePresence;
@@ -105,8 +156,13 @@ export interface CodeEditorProps {
   onUserInput: () => void;
   /** Marked ranges of the open file: line highlight, glyph and hover. */
   decorations?: readonly EditorDecoration[];
+  /**
+   * Markers on the open file (AI review findings), replaced whenever a new array is passed.
+   * Drawn on the live model, so Monaco carries them along while people type until the next set.
+   */
+  markers?: readonly EditorMarker[];
   /** Select and scroll to this range once it is the open file; a new object reveals again. */
-  reveal?: { fileId: string; from: number; to: number } | null;
+  reveal?: EditorReveal | null;
 }
 
 type FileState = { status: 'loading' } | { status: 'ready' } | { status: 'error'; message: string };
@@ -337,13 +393,25 @@ export default function CodeEditor(props: CodeEditorProps) {
   useEffect(() => {
     editor?.updateOptions({ glyphMargin: hasDecorations });
   }, [editor, hasDecorations]);
+  // AI findings as markers. Markers live in Monaco's marker service by the model's URI (which
+  // outlives the model when a file is switched away from), so they are always cleared by URI.
+  const { markers } = props;
+  useEffect(() => {
+    const model = modelRef.current;
+    if (!editor || fileState.status !== 'ready' || !model || model.isDisposed() || !markers?.length) return;
+    monaco.editor.setModelMarkers(model, MARKER_OWNER, lineMarkerData(model, markers));
+    return () => monaco.editor.setModelMarkers(model, MARKER_OWNER, []);
+  }, [editor, fileState, markers]);
   const revealed = useRef<object | null>(null);
   useEffect(() => {
     const binding = bindingRef.current;
     const model = modelRef.current;
     if (!editor || fileState.status !== 'ready' || !binding || !model || !reveal || reveal.fileId !== fileId || revealed.current === reveal) return;
     revealed.current = reveal;
-    const range = monaco.Range.fromPositions(model.getPositionAt(binding.toUtf16(reveal.from)), model.getPositionAt(binding.toUtf16(reveal.to)));
+    const range =
+      'startLine' in reveal
+        ? lineRange(model, reveal.startLine, reveal.endLine)
+        : monaco.Range.fromPositions(model.getPositionAt(binding.toUtf16(reveal.from)), model.getPositionAt(binding.toUtf16(reveal.to)));
     editor.setSelection(range);
     editor.revealRangeInCenter(range);
     editor.focus();

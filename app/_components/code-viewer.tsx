@@ -6,12 +6,14 @@ import { CodePointIndex } from '../../lib/text/offsets';
 import type { Theme } from '../_lib/theme';
 // The live editor's module sets self.MonacoEnvironment (workers from our own bundle, never a CDN)
 // and defines the tandem themes; importing it here shares that one setup.
-import './code-editor';
+import { lineMarkerData, lineRange, MARKER_OWNER, type EditorMarker } from './code-editor';
 
 const monacoTheme = (theme: Theme) => (theme === 'dark' ? 'tandem-dark' : 'tandem-light');
 
 const VIEWER_OPTIONS: monaco.editor.IStandaloneEditorConstructionOptions = {
   readOnly: true,
+  // Monaco hides markers in read-only editors by default; review findings must show here.
+  renderValidationDecorations: 'on',
   automaticLayout: true,
   fontFamily: "ui-monospace, 'SF Mono', 'Cascadia Code', 'JetBrains Mono', Menlo, Consolas, 'DejaVu Sans Mono', monospace",
   fontSize: 14,
@@ -37,6 +39,13 @@ export interface ViewerMark {
 }
 
 const NO_MARKS: readonly ViewerMark[] = [];
+const NO_MARKERS: readonly EditorMarker[] = [];
+
+/** Whole lines of the viewed text, 1-based and inclusive (what AI findings use). */
+export interface LineRange {
+  startLine: number;
+  endLine: number;
+}
 
 /** A selection in code points of the viewed text (what comment offsets use). */
 export interface CodePointRange {
@@ -65,6 +74,7 @@ export function CodeViewer({
   language,
   theme,
   marks = NO_MARKS,
+  markers = NO_MARKERS,
   onSelection,
   onCommentKey,
   reveal = null,
@@ -75,12 +85,14 @@ export function CodeViewer({
   language: string;
   theme: Theme;
   marks?: readonly ViewerMark[];
+  /** Markers (AI review findings) on whole lines, replaced whenever a new array is passed. */
+  markers?: readonly EditorMarker[];
   /** Called with the non-empty selection (code points), or null when nothing is selected. */
   onSelection?: (range: CodePointRange | null) => void;
   /** Ctrl/Cmd+Alt+M in the viewer (and its context menu): comment on the selection. */
   onCommentKey?: () => void;
-  /** Select and scroll to this range; a new object reveals again. */
-  reveal?: CodePointRange | null;
+  /** Select and scroll to this range (code points, or whole lines); a new object reveals again. */
+  reveal?: CodePointRange | LineRange | null;
   testId: string;
   label: string;
 }) {
@@ -95,7 +107,7 @@ export function CodeViewer({
   const themeRef = useRef(theme);
   themeRef.current = theme;
   const viewRef = useRef<monaco.editor.ICodeEditorViewState | null>(null);
-  const revealedRef = useRef<CodePointRange | null>(null);
+  const revealedRef = useRef<CodePointRange | LineRange | null>(null);
 
   useEffect(() => {
     monaco.editor.setTheme(monacoTheme(theme));
@@ -148,10 +160,16 @@ export function CodeViewer({
   }, [model, marks]);
 
   useEffect(() => {
+    if (!model || model.isDisposed() || markers.length === 0) return;
+    monaco.editor.setModelMarkers(model, MARKER_OWNER, lineMarkerData(model, markers));
+    return () => monaco.editor.setModelMarkers(model, MARKER_OWNER, []);
+  }, [model, markers]);
+
+  useEffect(() => {
     // Once per reveal request, on the model it was meant for (not one being replaced).
     if (!editor || !model || model.isDisposed() || !reveal || revealedRef.current === reveal) return;
     revealedRef.current = reveal;
-    const range = rangeOf(model, indexRef.current, reveal.from, reveal.to);
+    const range = 'startLine' in reveal ? lineRange(model, reveal.startLine, reveal.endLine) : rangeOf(model, indexRef.current, reveal.from, reveal.to);
     editor.setSelection(range);
     editor.revealRangeInCenterIfOutsideViewport(range);
   }, [editor, model, reveal]);

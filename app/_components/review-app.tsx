@@ -2,16 +2,20 @@
 
 import Link from 'next/link';
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { AiFindingView, AiReviewView } from '../../lib/ai/ai-api';
 import type { CommentView, ReviewView, SubmissionFileView } from '../../lib/review/review-api';
 import { api, type Me } from '../_lib/api';
 import { redirectToSignIn } from '../_lib/auth-redirect';
+import { APP_EVENTS, APP_PUSH, useAccountClient, useOnConnect, useSocketEvent } from '../_lib/live-client';
 import { ago, formatDeadline } from '../_lib/time';
 import { useTheme } from '../_lib/theme';
 import { useMe } from '../_lib/use-me';
 import { useResource } from '../_lib/use-resource';
+import { aiFindingMarkers, latestDoneReview, useAiReviews } from './ai-review-panel';
+import { AiReviewSection } from './ai-review-staff';
 import { AppHeader, type Crumb } from './app-header';
 import { BlamePanel, SourceBadge } from './blame-panel';
-import { CodeViewer, DiffViewer, type CodePointRange, type ViewerMark } from './code-viewer';
+import { CodeViewer, DiffViewer, type CodePointRange, type LineRange, type ViewerMark } from './code-viewer';
 import { CommentForm, CommentThread, commentThreads } from './comment-thread';
 import { HistoryPanel, versionAfterOp, type HistoryTarget } from './history-panel';
 import { PageError, PageLoading, PageNotFound } from './page-states';
@@ -67,6 +71,25 @@ function ReviewPage({ groupId, me, review, reload }: { groupId: string; me: Me; 
   const groups = useResource(() => api.groups(assignmentId), assignmentId);
   const live = useResource(workspaceId ? () => api.getWorkspace(workspaceId) : null, workspaceId ?? '');
 
+  // ── live: AI reviews of this workspace change (stored, edited, released) ─────────────────────
+  // The class's staff room is enough (APP_PUSH.aiReviewChanged goes to it); entering the
+  // workspace would count the reviewer as present in it.
+  const [aiVersion, setAiVersion] = useState(0);
+  const client = useAccountClient(me.user);
+  useOnConnect(client, (c, reconnect) => {
+    if (classId) c.socket.emit(APP_EVENTS.watchClass, { id: classId });
+    if (reconnect) setAiVersion((v) => v + 1);
+  });
+  useEffect(() => {
+    if (client?.socket.connected && classId) client.socket.emit(APP_EVENTS.watchClass, { id: classId });
+  }, [client, classId]);
+  useSocketEvent<{ workspaceId: string }>(client, APP_PUSH.aiReviewChanged, (e) => {
+    if (e.workspaceId === workspaceId) setAiVersion((v) => v + 1);
+  });
+  const ai = useAiReviews(workspaceId, workspaceId !== null, aiVersion);
+  const [markedReviewId, setMarkedReviewId] = useState<string | null>(null);
+  const markedReview = ai.data?.reviews.find((r) => r.id === markedReviewId) ?? latestDoneReview(ai.data?.reviews);
+
   // ── which submission ─────────────────────────────────────────────────────────────────────
   const submissions = useMemo(() => [...review.submissions].sort((a, b) => b.number - a.number), [review.submissions]);
   const [submissionId, setSubmissionId] = useState<string | null>(submissions[0]?.id ?? null);
@@ -100,7 +123,7 @@ function ReviewPage({ groupId, me, review, reload }: { groupId: string; me: Me; 
   const [diff, setDiff] = useState<Diff>('none');
   const [selection, setSelection] = useState<CodePointRange | null>(null);
   const [composing, setComposing] = useState<CodePointRange | null>(null);
-  const [reveal, setReveal] = useState<CodePointRange | null>(null);
+  const [reveal, setReveal] = useState<CodePointRange | LineRange | null>(null);
   const [historyTarget, setHistoryTarget] = useState<HistoryTarget | null>(null);
   useEffect(() => setSelection(null), [fileId, submissionId, view]);
 
@@ -141,6 +164,32 @@ function ReviewPage({ groupId, me, review, reload }: { groupId: string; me: Me; 
       openHistory({ fileId: c.fileId, version: c.version });
     },
     [shownDetail, review.submissions, openHistory],
+  );
+
+  // AI findings of one review (the newest, or the one last clicked) as markers in the viewer. Their
+  // lines refer to the reviewed file version; on another version they are still drawn at those
+  // lines, which is close enough to find the spot.
+  const aiMarkers = useMemo(() => aiFindingMarkers(markedReview, file?.submitted ? file.id : null), [markedReview, file]);
+  const showFinding = useCallback(
+    (r: AiReviewView, f: AiFindingView) => {
+      setMarkedReviewId(r.id);
+      const lines = { startLine: f.startLine, endLine: f.endLine };
+      const reviewed = r.submissionId ? review.submissions.find((s) => s.id === r.submissionId) : undefined;
+      const here = shownDetail?.files.some((x) => x.fileId === f.fileId && x.version === f.version);
+      if (!here && reviewed && reviewed.files.some((x) => x.fileId === f.fileId)) {
+        setSubmissionId(reviewed.id);
+      } else if (!shownDetail?.files.some((x) => x.fileId === f.fileId)) {
+        // Not in the submission shown (an on-demand review of newer code): the history has it.
+        openHistory({ fileId: f.fileId, version: f.version });
+        return;
+      }
+      setFileId(f.fileId);
+      setView('code');
+      setDiff('none');
+      setComposing(null);
+      setReveal(lines);
+    },
+    [review.submissions, shownDetail, openHistory],
   );
 
   const startComment = useCallback(() => {
@@ -324,6 +373,7 @@ function ReviewPage({ groupId, me, review, reload }: { groupId: string; me: Me; 
                     language={submitted.language}
                     theme={theme}
                     marks={marks}
+                    markers={aiMarkers}
                     onSelection={setSelection}
                     onCommentKey={startComment}
                     reveal={reveal}
@@ -409,6 +459,17 @@ function ReviewPage({ groupId, me, review, reload }: { groupId: string; me: Me; 
             )}
           </section>
 
+          {workspaceId && (
+            <AiReviewSection
+              assignmentId={assignmentId}
+              data={ai.data}
+              error={ai.error?.message ?? null}
+              members={members}
+              markedReviewId={markedReview?.id ?? null}
+              onShow={showFinding}
+              onChanged={ai.reload}
+            />
+          )}
           <GradePanel groupId={groupId} review={review} onChanged={reload} />
           <RubricEditor rubric={review.rubric} onSaved={reload} />
           {workspaceId && <PasteSignals workspaceId={workspaceId} onOpen={openHistory} />}

@@ -3,6 +3,7 @@
 import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { AiFindingView } from '../../lib/ai/ai-api';
 import { colorForClient } from '../../lib/binding/remote-cursors';
 import type { CommentView } from '../../lib/review/review-api';
 import { sortedFileIds, type FileEntry } from '../../lib/workspace';
@@ -14,7 +15,8 @@ import { useResource } from '../_lib/use-resource';
 import { useConnectionState, useSession } from '../_lib/use-session';
 import { useWorkspaceDoc } from '../_lib/use-workspace-doc';
 import { AccountMenu } from './account-menu';
-import type { CodeEditorHandle } from './code-editor';
+import { aiFindingMarkers, AiReviewPanel, latestDoneReview, useAiReviews } from './ai-review-panel';
+import type { CodeEditorHandle, EditorReveal } from './code-editor';
 import { ConnectionIndicator } from './connection-indicator';
 import { feedbackDecorations, FeedbackPanel, SubmitControl, useFeedback } from './feedback-panel';
 import { FileTree } from './file-tree';
@@ -109,6 +111,7 @@ function WorkspaceView({
   const [toast, setToast] = useState<string | null>(null);
   const [helpVersion, setHelpVersion] = useState(0);
   const [feedbackVersion, setFeedbackVersion] = useState(0);
+  const [aiVersion, setAiVersion] = useState(0);
   const seenFiles = useRef(new Map<string, string>());
   const awaitingFile = useRef<string | null>(null);
   const editorRef = useRef<CodeEditorHandle | null>(null);
@@ -146,6 +149,7 @@ function WorkspaceView({
       reloadContext();
       setHelpVersion((v) => v + 1);
       setFeedbackVersion((v) => v + 1);
+      setAiVersion((v) => v + 1);
     }
   });
   useEffect(() => {
@@ -166,6 +170,9 @@ function WorkspaceView({
   });
   useSocketEvent<{ workspaceId: string }>(client, APP_PUSH.feedbackChanged, (e) => {
     if (e.workspaceId === workspaceId) setFeedbackVersion((v) => v + 1);
+  });
+  useSocketEvent<{ workspaceId: string }>(client, APP_PUSH.aiReviewChanged, (e) => {
+    if (e.workspaceId === workspaceId) setAiVersion((v) => v + 1);
   });
   useSocketEvent<{ classId: string; what: string }>(client, APP_PUSH.classChanged, (e) => {
     if (e.classId === classId && e.what !== 'roster') reloadContext();
@@ -292,7 +299,7 @@ function WorkspaceView({
   const groupWork = context.kind === 'group' && context.assignment !== null && group !== null;
   const feedback = useFeedback(workspaceId, groupWork && inMyGroup, feedbackVersion);
   const decorations = useMemo(() => feedbackDecorations(feedback.data, openFileId), [feedback.data, openFileId]);
-  const [reveal, setReveal] = useState<{ fileId: string; from: number; to: number } | null>(null);
+  const [reveal, setReveal] = useState<EditorReveal | null>(null);
   const showComment = useCallback(
     (c: CommentView) => {
       if (!filesRef.current?.[c.fileId]) {
@@ -306,6 +313,21 @@ function WorkspaceView({
     [openFile],
   );
   const fileNameOf = useCallback((id: string) => filesRef.current?.[id]?.name ?? null, []);
+
+  // ── AI feedback (issue 5): released reviews for the group's members, markers in the code ──────
+  const ai = useAiReviews(workspaceId, groupWork && inMyGroup, aiVersion);
+  const aiMarkers = useMemo(() => aiFindingMarkers(latestDoneReview(ai.data?.reviews), openFileId), [ai.data, openFileId]);
+  const showFinding = useCallback(
+    (f: AiFindingView) => {
+      if (!filesRef.current?.[f.fileId]) {
+        setToast('That file has been deleted.');
+        return;
+      }
+      openFile(f.fileId);
+      setReveal({ fileId: f.fileId, startLine: f.startLine, endLine: f.endLine });
+    },
+    [openFile],
+  );
 
   if (workspace.status === 'missing') return <WorkspaceMissing />;
   if (workspace.status === 'error') {
@@ -405,6 +427,16 @@ function WorkspaceView({
         </section>
         {feedback.data && (
           <FeedbackPanel feedback={feedback.data} meId={me.id} fileName={fileNameOf} onShow={showComment} onChanged={feedback.reload} />
+        )}
+        {ai.data && (
+          <AiReviewPanel
+            workspaceId={workspaceId}
+            data={ai.data}
+            loading={ai.loading}
+            error={ai.error?.message ?? null}
+            onChanged={ai.reload}
+            onShow={showFinding}
+          />
         )}
         {classId && inMyGroup && (
           <section className="panel panel-help" aria-label="Help">
@@ -507,6 +539,7 @@ function WorkspaceView({
                 follow={following}
                 onUserInput={stopFollowing}
                 decorations={decorations}
+                markers={aiMarkers}
                 reveal={reveal}
               />
             </div>

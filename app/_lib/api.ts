@@ -1,3 +1,14 @@
+import type {
+  AiAdminStatus,
+  AiFindingStateView,
+  AiFindingView,
+  AiRequestAccepted,
+  AiReviewTranscript,
+  AiReviewView,
+  AiSettingsView,
+  AiWorkspaceReviews,
+} from '../../lib/ai/ai-api';
+import type { HelpLevel } from '../../lib/ai/ai-types';
 import type { ErrorCode } from '../../lib/protocol';
 import type {
   AuditEntryView,
@@ -199,6 +210,22 @@ export interface GradesFinalView {
   compactAfter: number | null;
 }
 
+/** What a teacher saves as a class's or an assignment's AI settings (null fields inherit). */
+export interface AiSettingsInput {
+  helpLevel: HelpLevel | null;
+  approvalRequired: boolean | null;
+  guidance: string;
+  hiddenNotes: string;
+  onDemandPerHour: number | null;
+}
+
+/** A staff edit of one AI finding (server/http, docs/ai-review.md). */
+export interface AiFindingPatch {
+  state?: AiFindingStateView;
+  message?: string;
+  hint?: string | null;
+}
+
 // ── transport ──────────────────────────────────────────────────────────────────────────────
 
 /** A failed API call, with a message written for people (the server's, when it sent one). */
@@ -374,6 +401,23 @@ export const api = {
   gradesFinal: (assignmentId: string) => request<GradesFinalView>('GET', `/api/assignments/${enc(assignmentId)}/grades-final`),
   setGradesFinal: (assignmentId: string, final: boolean) =>
     request<GradesFinalView>('PUT', `/api/assignments/${enc(assignmentId)}/grades-final`, { final }),
+
+  // AI review assistant (issue 5; shapes in lib/ai/ai-api.ts, docs/ai-review.md)
+  /** Members get released reviews with approved findings and their quota; staff get everything. */
+  aiReviews: (workspaceId: string) => request<AiWorkspaceReviews>('GET', `/api/workspaces/${enc(workspaceId)}/ai-reviews`),
+  /** A student asks for feedback now; 429 (with a message) when over the hourly quota. */
+  requestAiReview: (workspaceId: string) => request<AiRequestAccepted>('POST', `/api/workspaces/${enc(workspaceId)}/ai-reviews`),
+  aiTranscript: (reviewId: string) => request<AiReviewTranscript>('GET', `/api/ai-reviews/${enc(reviewId)}/transcript`),
+  updateAiFinding: (findingId: string, body: AiFindingPatch) => request<AiFindingView>('PATCH', `/api/ai-findings/${enc(findingId)}`, body),
+  releaseAiReview: (reviewId: string) => request<AiReviewView>('POST', `/api/ai-reviews/${enc(reviewId)}/release`),
+  rateAiFinding: (findingId: string, rating: 1 | -1) => request<AiFindingView>('PUT', `/api/ai-findings/${enc(findingId)}/rating`, { rating }),
+  classAiSettings: (classId: string) => request<AiSettingsView>('GET', `/api/classes/${enc(classId)}/ai-settings`),
+  setClassAiSettings: (classId: string, body: AiSettingsInput) => request<AiSettingsView>('PUT', `/api/classes/${enc(classId)}/ai-settings`, body),
+  assignmentAiSettings: (assignmentId: string) => request<AiSettingsView>('GET', `/api/assignments/${enc(assignmentId)}/ai-settings`),
+  setAssignmentAiSettings: (assignmentId: string, body: AiSettingsInput) =>
+    request<AiSettingsView>('PUT', `/api/assignments/${enc(assignmentId)}/ai-settings`, body),
+  resetAiQuota: (assignmentId: string, userId: string) => request<void>('POST', `/api/assignments/${enc(assignmentId)}/ai-quota/reset`, { userId }),
+  adminAi: () => request<AiAdminStatus>('GET', '/api/admin/ai'),
 };
 
 /** PV-1: a plain link to this downloads the signed-in person's data as a zip. */

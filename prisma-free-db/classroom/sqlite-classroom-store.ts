@@ -4,6 +4,8 @@ import Database from 'better-sqlite3';
 import { StorageError, StorageErrorCode, toStorageError } from '../storage-error';
 import { RETENTION_MIGRATION, REVIEW_MIGRATION } from '../review/review-schema';
 import { SqliteReviewStore } from '../review/sqlite-review-store';
+import { AI_MIGRATION } from '../ai/ai-schema';
+import { SqliteAiStore } from '../ai/sqlite-ai-store';
 import type {
   AssignmentPatch,
   ClassPatch,
@@ -143,6 +145,7 @@ const MIGRATIONS: readonly string[] = [
   `,
   REVIEW_MIGRATION,
   RETENTION_MIGRATION,
+  AI_MIGRATION,
 ];
 
 export const CLASSROOM_FILE_NAME = 'classroom.sqlite';
@@ -161,6 +164,11 @@ export class SqliteClassroomStore implements ClassroomStore {
   /** The review port on this same file (submissions, comments, grades, audit log). */
   reviewStore(): SqliteReviewStore {
     return new SqliteReviewStore(this.db, () => this.closed);
+  }
+
+  /** The AI review port on this same file (settings, task queue, reviews, findings, ratings). */
+  aiStore(): SqliteAiStore {
+    return new SqliteAiStore(this.db, () => this.closed);
   }
 
   static open(filename: string): SqliteClassroomStore {

@@ -11,6 +11,8 @@ export interface MetricsSources {
   docSubscriptions(): number;
   /** Workspaces someone has open in this process. */
   workspacesOpen(): number;
+  /** AI review tasks by state, from the store (shared by every process). */
+  aiTasks?(): Promise<Record<'queued' | 'running' | 'done' | 'failed', number>>;
 }
 
 /**
@@ -25,6 +27,9 @@ export class Metrics {
   readonly fanOut: Histogram;
   readonly storeCommit: Histogram;
   readonly errors: Counter<'code' | 'via'>;
+  /** AI review (issue 5): how long a review task takes, and provider calls by outcome. */
+  readonly aiReviewDuration: Histogram<'outcome'>;
+  readonly aiProviderCalls: Counter<'outcome'>;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(sources: MetricsSources) {
@@ -57,6 +62,25 @@ export class Metrics {
     this.errors = new Counter({ name: 'tandem_errors_total', help: 'Errors answered to clients, by code and path (http, sharedb)', labelNames: ['code', 'via'], registers });
     const loopDelay = this.loopDelay;
     loopDelay.enable();
+    this.aiReviewDuration = new Histogram({
+      name: 'tandem_ai_review_seconds',
+      help: 'Duration of AI review tasks (analysers and model), by outcome (done, retry, failed)',
+      labelNames: ['outcome'],
+      buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    this.aiProviderCalls = new Counter({ name: 'tandem_ai_provider_calls_total', help: 'AI provider requests, by outcome (ok, error, timeout, invalid)', labelNames: ['outcome'], registers });
+    new Gauge({
+      name: 'tandem_ai_review_queue',
+      help: 'AI review tasks by state (queue depth = queued + running)',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        if (!sources.aiTasks) return;
+        const counts = await sources.aiTasks();
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
     new Gauge({ name: 'tandem_event_loop_delay_p99_seconds', help: 'p99 event-loop delay since the last scrape', registers, collect() {
       this.set(loopDelay.percentile(99) / 1e9);
       loopDelay.reset();

@@ -1,5 +1,5 @@
 import { strToU8, zipSync } from 'fflate';
-import type { ClassroomStore, ReviewStore, Store, User } from '../../prisma-free-db';
+import type { AiStore, ClassroomStore, ReviewStore, Store, User } from '../../prisma-free-db';
 import { COLLECTIONS, ErrorCode } from '../../lib/protocol';
 import { TandemError } from '../errors';
 import type { ClassroomService } from '../classroom/classroom-service';
@@ -13,6 +13,8 @@ export const ERASED_AUTHOR = 'erased-account';
 export interface PrivacyServiceOptions {
   classroom: ClassroomStore;
   reviews: ReviewStore;
+  /** AI reviews: who asked for one and their ratings go too. */
+  ai: AiStore;
   store: Store;
   history: FileHistoryReader;
   workspaces: WorkspaceService;
@@ -143,6 +145,7 @@ export class PrivacyService {
     }
     const opsAnonymised = await this.o.store.scrubOpAuthor(userId, ERASED_AUTHOR);
     await this.o.reviews.eraseAuthor(userId, ERASED_AUTHOR);
+    await this.o.ai.eraseUser(userId);
     await this.o.reviews.appendAudit({
       at: Date.now(),
       actorId: admin.id,

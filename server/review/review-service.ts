@@ -40,6 +40,8 @@ export interface ReviewEvents {
   feedbackReleased: [workspaceId: string];
   /** A group submitted: staff views of the assignment refetch. */
   submitted: [classId: string, assignmentId: string];
+  /** A submission row committed (the AI review task is enqueued from here, never before). */
+  submissionSaved: [submission: Submission, classId: string];
 }
 
 export interface ReviewServiceOptions {
@@ -122,6 +124,7 @@ export class ReviewService extends EventEmitter<ReviewEvents> {
       late,
     });
     this.emit('submitted', ctx.klass.id, ctx.assignment.id);
+    this.emit('submissionSaved', submission, ctx.klass.id);
     return this.submissionView(submission, previous.length + 1);
   }
 

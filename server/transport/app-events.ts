@@ -9,6 +9,7 @@ import type { AccessPolicy } from '../authz/access-policy';
 import type { ActivityTracker } from '../classroom/activity-tracker';
 import type { ClassroomService } from '../classroom/classroom-service';
 import type { ReviewService } from '../review/review-service';
+import type { AiReviewService } from '../ai/ai-review-service';
 import type { Logger } from '../logger';
 import { closeWithNotice } from './socket-gate';
 
@@ -23,6 +24,7 @@ export interface AppEventsOptions {
   policy: AccessPolicy;
   classrooms: ClassroomService;
   reviews: ReviewService;
+  aiReviews: AiReviewService;
   activity: ActivityTracker;
   logger: Logger;
 }
@@ -42,7 +44,10 @@ const rooms = {
  */
 export class AppEvents {
   constructor(private readonly o: AppEventsOptions) {
-    const { auth, classrooms, reviews, activity, io, store, logger } = o;
+    const { auth, classrooms, reviews, aiReviews, activity, io, store, logger } = o;
+    aiReviews.on('changed', (workspaceId, classId) => {
+      io.to(rooms.workspace(workspaceId)).to(rooms.staff(classId)).emit(APP_PUSH.aiReviewChanged, { workspaceId });
+    });
     reviews.on('feedbackReleased', (workspaceId) => io.to(rooms.workspace(workspaceId)).emit(APP_PUSH.feedbackChanged, { workspaceId }));
     reviews.on('submitted', (classId, assignmentId) => io.to(rooms.staff(classId)).emit(APP_PUSH.submissionsChanged, { classId, assignmentId }));
     auth.on('sessionsEnded', (hashes, reason) => {

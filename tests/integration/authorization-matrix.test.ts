@@ -232,6 +232,7 @@ describe('authorization matrix (docs/permissions.md)', () => {
 
   // ── REST ────────────────────────────────────────────────────────────────────────────────
   type Expect = Record<Role, number>;
+  const AI_SETTINGS = { helpLevel: 'hints', approvalRequired: true, guidance: '', hiddenNotes: '', onDemandPerHour: null };
   const rest: Array<[string, () => [string, string, unknown?], Expect]> = [
     ['GET workspace', () => ['GET', `/api/workspaces/${pair.workspaceId}`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
     ['GET workspace context', () => ['GET', `/api/workspaces/${pair.workspaceId}/context`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
@@ -271,6 +272,14 @@ describe('authorization matrix (docs/permissions.md)', () => {
     ['read grades-final state', () => ['GET', `/api/assignments/${pair.assignmentId}/grades-final`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
     ['mark grades final', () => ['PUT', `/api/assignments/${pair.assignmentId}/grades-final`, { final: false }], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 403, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
     ['admin: audit log', () => ['GET', '/api/admin/audit'], { anonymous: 401, studentOfOtherClass: 403, studentOfOtherPair: 403, pairMember: 403, ta: 403, teacherOfOtherClass: 403, teacher: 403, admin: 200 }],
+    // AI review assistant (docs/permissions.md AI-*).
+    ['AI reviews of a workspace', () => ['GET', `/api/workspaces/${pair.workspaceId}/ai-reviews`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['read a class\'s AI settings', () => ['GET', `/api/classes/${pair.classId}/ai-settings`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['set a class\'s AI settings', () => ['PUT', `/api/classes/${pair.classId}/ai-settings`, AI_SETTINGS], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 403, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['read an assignment\'s AI settings', () => ['GET', `/api/assignments/${pair.assignmentId}/ai-settings`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['set an assignment\'s AI settings', () => ['PUT', `/api/assignments/${pair.assignmentId}/ai-settings`, AI_SETTINGS], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 403, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['reset a student\'s AI quota', () => ['POST', `/api/assignments/${pair.assignmentId}/ai-quota/reset`, { userId: randomBytes(16).toString('base64url') }], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 204, teacherOfOtherClass: 404, teacher: 204, admin: 204 }],
+    ['admin: AI provider status', () => ['GET', '/api/admin/ai'], { anonymous: 401, studentOfOtherClass: 403, studentOfOtherPair: 403, pairMember: 403, ta: 403, teacherOfOtherClass: 403, teacher: 403, admin: 200 }],
   ];
 
   describe.each(rest)('REST %s', (_name, request, expected) => {
