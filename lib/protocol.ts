@@ -17,6 +17,8 @@ export const APP_EVENTS = {
   watchClass: 'tandem:watch-class',
   enterWorkspace: 'tandem:enter-workspace',
   leaveWorkspace: 'tandem:leave-workspace',
+  /** A run's start, output chunk or end, for the rest of the workspace's room (P-RUN-1). */
+  runEvent: 'tandem:run-event',
 } as const;
 
 /** Server → client app events (P-APP-*). */
@@ -31,6 +33,8 @@ export const APP_PUSH = {
   submissionsChanged: 'tandem:submissions-changed',
   /** An AI review of this workspace was stored, changed or released (to its members and the class's staff). */
   aiReviewChanged: 'tandem:ai-review-changed',
+  /** Someone in this workspace ran code: start, output, end (RunBroadcastPush). */
+  runEvent: 'tandem:run-event',
 } as const;
 
 /** ShareDB collections a client may touch. Anything else is rejected (P-DOC-1). */

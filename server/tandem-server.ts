@@ -187,6 +187,17 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   app.disable('x-powered-by');
   if (config.trustProxy !== null) app.set('trust proxy', config.trustProxy);
   app.use(requestIds());
+  // Cross-origin isolation (issue 7): a run's worker blocks on input() with SharedArrayBuffer,
+  // which browsers allow only in isolated pages. `credentialless` still lets a teacher's
+  // instructions show images from elsewhere (fetched without cookies).
+  app.use((_req, res, next) => {
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Embedder-Policy', 'credentialless');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    next();
+  });
+  // Pyodide (Python in the browser) from our own origin: a campus may have no egress.
+  app.use('/pyodide', express.static(path.join(config.rootDir, 'node_modules', 'pyodide'), { maxAge: '7d', immutable: true, index: false, fallthrough: false }));
   // Prometheus scrape (issue 6 §3): counts and latencies only, no ids or student content.
   app.get('/metrics', (_req, res) => {
     metrics.registry.metrics().then(

@@ -174,8 +174,6 @@ export function AiReviewPanel({
   const [busy, setBusy] = useState(false);
   const [askError, setAskError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  // Reviews already shown when the student last asked: a new one answers the request.
-  const [shownWhenAsked, setShownWhenAsked] = useState<ReadonlySet<string> | null>(null);
   const reviews = useMemo(() => newestFirst(data.reviews), [data.reviews]);
   const pending = data.pending > 0;
 
@@ -185,7 +183,6 @@ export function AiReviewPanel({
     setNotice(null);
     try {
       const accepted = await api.requestAiReview(workspaceId);
-      setShownWhenAsked(new Set(data.reviews.map((r) => r.id)));
       if (!accepted.created) setNotice('Nothing changed since the last review, so no new one was started.');
       onChanged();
     } catch (err) {
@@ -195,10 +192,10 @@ export function AiReviewPanel({
     } finally {
       setBusy(false);
     }
-  }, [workspaceId, onChanged, data.reviews]);
+  }, [workspaceId, onChanged]);
 
-  // Asked, finished, and nothing new to show: it is most likely waiting for the teacher.
-  const awaitingTeacher = shownWhenAsked !== null && !loading && !busy && !pending && reviews.every((r) => shownWhenAsked.has(r.id));
+  // Finished reviews the teacher has not released yet (the count is all a student learns of them).
+  const awaitingTeacher = !loading && !busy && !pending && data.awaitingApproval > 0;
 
   return (
     <section className="panel panel-ai" aria-labelledby="ai-title" data-testid="ai-review-panel" data-pending={data.pending} data-mode={data.mode}>
@@ -247,7 +244,7 @@ export function AiReviewPanel({
           )}
           {awaitingTeacher && !notice && (
             <p className="field-hint" data-testid="ai-awaiting-teacher">
-              If your teacher checks AI feedback first, it appears here once they release it.
+              A review is waiting for your teacher; it appears here once they release it.
             </p>
           )}
           {(data.mode === 'static-only' || data.helpLevel === 'off') && (

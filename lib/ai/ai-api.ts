@@ -72,6 +72,8 @@ export interface AiWorkspaceReviews {
   reviews: AiReviewView[];
   /** Tasks waiting or running for this workspace (the UI shows "review in progress"). */
   pending: number;
+  /** Finished reviews a teacher has not released yet (students see only this count). */
+  awaitingApproval: number;
   /** Present for a member of the workspace. */
   quota: AiQuotaView | null;
   /** Whether a model is configured and reachable now ('static-only' otherwise). */

@@ -62,4 +62,6 @@ export interface AiStore {
 
   /** Deletion on request: requested_by and ratings of the user are removed. */
   eraseUser(userId: string): Promise<void>;
+  /** A workspace was purged (erasure): its tasks go too (tasks have no foreign key to cascade). */
+  deleteWorkspaceTasks(workspaceId: string): Promise<number>;
 }

@@ -397,6 +397,12 @@ export class SqliteAiStore implements AiStore {
       }),
     );
   }
+
+  deleteWorkspaceTasks(workspaceId: string): Promise<number> {
+    return this.run('deleting the AI tasks of a workspace', () =>
+      Number(this.sql("DELETE FROM ai_tasks WHERE json_extract(payload, '$.workspaceId') = ?").run(workspaceId).changes),
+    );
+  }
 }
 
 /** `value` with every string equal to `id` replaced by null and every key equal to `id` dropped. */

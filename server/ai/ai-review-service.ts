@@ -447,6 +447,7 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
     return {
       reviews,
       pending: this.pending.get(workspaceId)?.size ?? 0,
+      awaitingApproval: all.filter((r) => r.status === 'done' && r.releasedAt === null).length,
       quota,
       mode: this.o.config.provider && this.o.breaker.state().state !== 'open' && e.helpLevel !== 'off' ? 'model' : 'static-only',
       helpLevel: e.helpLevel,

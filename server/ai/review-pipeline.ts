@@ -96,6 +96,8 @@ export async function runReviewPipeline(job: ReviewJob): Promise<ReviewJobResult
   const guarded = guardModelReview(call.parsed, {
     level: job.level,
     secrets: [job.material.hiddenNotes].filter((s) => s.trim().length > 0),
+    // The student's own code and the instructions are not leaks when quoted back.
+    publicTexts: [...material.files.map((f) => f.text), material.instructions],
     files: material.files.map((f) => ({ name: f.name, lineCount: f.text.split('\n').length })),
   });
   if (!guarded.ok) {

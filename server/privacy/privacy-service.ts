@@ -36,7 +36,8 @@ export class PrivacyService {
 
   /**
    * PV-1: a zip with `export.json` (account, classes, workspaces with per-file history summary,
-   * submissions, feedback they can see, their comments, grades released to them, help requests)
+   * submissions, feedback they can see, their comments, grades released to them, released AI
+   * feedback, help requests)
    * and the current text of every file of every workspace they own or share.
    */
   async exportFor(user: User): Promise<{ fileName: string; data: Uint8Array }> {
@@ -50,6 +51,7 @@ export class PrivacyService {
     const submissions = [];
     const comments = [];
     const grades = [];
+    const aiReviews = [];
 
     const targets: Array<{ workspaceId: string; kind: 'personal' | 'group'; assignment: { id: string; title: string } | null }> = personal.map(
       (p) => ({ workspaceId: p.workspaceId, kind: 'personal' as const, assignment: null }),
@@ -63,6 +65,21 @@ export class PrivacyService {
       for (const c of await reviews.listComments(g.id)) {
         if (c.releasedAt === null && c.authorId !== user.id) continue;
         comments.push({ id: c.id, workspaceId: c.workspaceId, fileId: c.fileId, version: c.version, from: c.from, to: c.to, quote: c.quote, body: c.body, byMe: c.authorId === user.id, parentId: c.parentId, createdAt: iso(c.createdAt) });
+      }
+      // AI feedback the student could see: released reviews, approved findings (never the prompt).
+      for (const r of await this.o.ai.listGroupReviews(g.id, 1000)) {
+        if (r.releasedAt === null || r.status !== 'done') continue;
+        const findings = (await this.o.ai.listFindings(r.id)).filter((f) => f.state === 'approved');
+        aiReviews.push({
+          id: r.id,
+          workspaceId: r.workspaceId,
+          trigger: r.trigger,
+          askedByMe: r.requestedBy === user.id,
+          staticOnly: r.staticOnly,
+          summary: r.summary,
+          releasedAt: iso(r.releasedAt),
+          findings: findings.map((f) => ({ file: f.fileName, version: f.version, startLine: f.startLine, endLine: f.endLine, severity: f.severity, message: f.message, hint: f.hint, source: f.source, tool: f.tool })),
+        });
       }
       const grade = await reviews.getGrade(g.id);
       if (grade?.releasedAt != null) grades.push({ groupId: g.id, assignment: assignment?.title ?? null, scores: grade.scores, summary: grade.summary, releasedAt: iso(grade.releasedAt) });
@@ -111,6 +128,7 @@ export class PrivacyService {
       submissions,
       comments,
       grades,
+      aiReviews,
       helpRequests: (await classroom.listHelpRequestsOfUser(user.id)).map((h) => ({ classId: h.classId, note: h.note, raisedAt: iso(h.createdAt), resolvedAt: iso(h.resolvedAt) })),
     };
     entries['export.json'] = strToU8(JSON.stringify(data, null, 2));
@@ -140,6 +158,7 @@ export class PrivacyService {
     this.o.classrooms.accessChanged(userId);
     let erased = 0;
     for (const ws of orphanedWorkspaces) {
+      await this.o.ai.deleteWorkspaceTasks(ws);
       await this.o.store.purgeDocs(COLLECTIONS.files, { idPrefix: `${ws}:` });
       erased += await this.o.store.purgeDocs(COLLECTIONS.workspaces, { ids: [ws] });
     }

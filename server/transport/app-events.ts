@@ -12,8 +12,30 @@ import type { ReviewService } from '../review/review-service';
 import type { AiReviewService } from '../ai/ai-review-service';
 import type { Logger } from '../logger';
 import { closeWithNotice } from './socket-gate';
+import { TokenBucket } from '../collab/token-bucket';
+import { RUN_LANGUAGES, type RunBroadcastPush } from '../../lib/run/run-types';
 
 const IdPayload = z.strictObject({ id: z.string().regex(ID_PATTERN) });
+
+/** P-RUN-1: one event of a shared run. Output arrives in chunks the runner batches (≤ 8 KB). */
+const RUN_CHUNK_CHARS = 8192;
+const RunId = z.string().regex(/^[A-Za-z0-9_-]{6,64}$/);
+const RunEventPayload = z.strictObject({
+  workspaceId: z.string().regex(ID_PATTERN),
+  event: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('start'), runId: RunId, file: z.string().min(1).max(300), language: z.enum(RUN_LANGUAGES) }),
+    z.strictObject({ kind: z.literal('output'), runId: RunId, stream: z.enum(['stdout', 'stderr', 'stdin']), text: z.string().max(RUN_CHUNK_CHARS) }),
+    z.strictObject({
+      kind: z.literal('end'),
+      runId: RunId,
+      outcome: z.enum(['ok', 'error', 'stopped', 'timeout', 'truncated']),
+      message: z.string().max(2000).nullable(),
+    }),
+  ]),
+});
+/** Run events per socket: a chatty program batched every 50 ms stays well inside this. */
+const RUN_EVENTS_PER_SECOND = 40;
+const RUN_EVENTS_BURST = 200;
 
 type Ack = (reply: { ok: true } | { ok: false; error: string }) => void;
 
@@ -129,6 +151,23 @@ export class AppEvents {
         entered.add(workspaceId);
         activity.entered(workspaceId, ctx.user.id);
       }
+    });
+    // P-RUN-1: a run's events go to the rest of the workspace's room; only from a socket that
+    // entered the workspace (so it passed the access check), validated and rate-limited.
+    const runBucket = new TokenBucket(RUN_EVENTS_PER_SECOND, RUN_EVENTS_BURST, Date.now());
+    socket.on(APP_EVENTS.runEvent, (payload: unknown, ack?: unknown) => {
+      const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => {};
+      const parsed = RunEventPayload.safeParse(payload);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        return reply({ ok: false, error: `Invalid run event: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim() });
+      }
+      const { workspaceId, event } = parsed.data;
+      if (!entered.has(workspaceId)) return reply({ ok: false, error: 'Enter the workspace first.' });
+      if (!runBucket.tryTake(Date.now())) return reply({ ok: false, error: 'Too many run events; slow down.' });
+      const push: RunBroadcastPush = { ...event, workspaceId, by: { id: ctx.user.id, displayName: ctx.user.displayName }, at: Date.now() };
+      socket.to(rooms.workspace(workspaceId)).emit(APP_PUSH.runEvent, push);
+      reply({ ok: true });
     });
     on(APP_EVENTS.leaveWorkspace, async (workspaceId) => {
       await socket.leave(rooms.workspace(workspaceId));

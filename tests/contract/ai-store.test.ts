@@ -485,6 +485,15 @@ export function runAiStoreContract(harness: AiStoreHarness): void {
     expect((await ai.getTask(t.id))?.payload).toEqual({ groupId: g.id, requestedBy: null, seenBy: [ben, null], byUser: { [ben]: 2 } });
   });
 
+  test('deleteWorkspaceTasks removes exactly the tasks of that workspace', async () => {
+    const mine = await ai.enqueueTask({ ...task(), payload: { workspaceId: 'ws-gone-0001', files: [] } });
+    const other = await ai.enqueueTask({ ...task(), payload: { workspaceId: 'ws-kept-0001', files: [] } });
+    expect(await ai.deleteWorkspaceTasks('ws-gone-0001')).toBe(1);
+    expect(await ai.getTask(mine.task.id)).toBeNull();
+    expect(await ai.getTask(other.task.id)).not.toBeNull();
+    expect(await ai.deleteWorkspaceTasks('ws-gone-0001')).toBe(0);
+  });
+
   test('a closed store rejects with ERR_STORAGE_CLOSED', async () => {
     await handle.close();
     await expect(ai.getTask('x')).rejects.toMatchObject({ code: 'ERR_STORAGE_CLOSED' });

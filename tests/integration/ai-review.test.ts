@@ -114,11 +114,14 @@ describe('AI review assistant', () => {
     expect(review.submissionId).not.toBeNull();
 
     // Approval is on by default: the students see nothing yet.
-    expect((await reviewsOf(server.url, ada, pair.workspaceId)).reviews).toEqual([]);
+    const before = await reviewsOf(server.url, ada, pair.workspaceId);
+    expect(before.reviews).toEqual([]);
+    expect(before.awaitingApproval).toBe(1);
     const released = await call(server.url, pair.teacher, 'POST', `/api/ai-reviews/${review.id}/release`, undefined, 200);
     expect(released.releasedAt).not.toBeNull();
     const mine = await reviewsOf(server.url, ada, pair.workspaceId);
     expect(mine.reviews).toHaveLength(1);
+    expect(mine.awaitingApproval).toBe(0);
     expect(mine.reviews[0]!.findings.length).toBe(review.findings.length);
     expect(mine.quota).toEqual({ perHour: 5, used: 0 });
     // No model, no provider call, no audit row for one.

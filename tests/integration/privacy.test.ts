@@ -76,6 +76,12 @@ describe('privacy lifecycle', () => {
     await call(server.url, pair.teacher, 'POST', `/api/workspaces/${pair.workspaceId}/comments`, { fileId: pair.fileIds['main.py'], version: 2, from: 0, to: 1, body: 'DRAFT after release' }, 201);
     await call(server.url, ada, 'POST', `/api/workspaces/${pair.workspaceId}/comments`, { fileId: pair.fileIds['main.py'], version: 2, from: 0, to: 0, body: 'Thanks!', parentId: c.id }, 201);
     await call(server.url, ada, 'POST', `/api/classes/${pair.classId}/help`, { note: 'stuck on loops' }, 201);
+    // The submission's (static-only) AI review, released by the teacher.
+    let aiReview: { id: string } | undefined;
+    for (const deadline = Date.now() + 60_000; !aiReview && Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      aiReview = (await call(server.url, pair.teacher, 'GET', `/api/workspaces/${pair.workspaceId}/ai-reviews`, undefined, 200)).reviews[0];
+    }
+    await call(server.url, pair.teacher, 'POST', `/api/ai-reviews/${aiReview!.id}/release`, undefined, 200);
 
     const files = await zipOf(ada, '/api/me/export');
     const data = JSON.parse(strFromU8(files['export.json']!));
@@ -96,6 +102,8 @@ describe('privacy lifecycle', () => {
     expect(JSON.stringify(data)).not.toContain('DRAFT');
     expect(data.grades).toEqual([expect.objectContaining({ scores: { ok: 2 }, summary: 'Good' })]);
     expect(data.helpRequests.map((h: { note: string }) => h.note)).toEqual(['stuck on loops']);
+    expect(data.aiReviews).toEqual([expect.objectContaining({ id: aiReview!.id, staticOnly: true, askedByMe: false })]);
+    expect(JSON.stringify(data.aiReviews)).not.toMatch(/"prompt"|"reply"/);
     // The export is audited; nobody else's data is in it.
     expect(JSON.stringify(data)).not.toContain(brian.email);
     const audit = await call(server.url, admin, 'GET', `/api/admin/audit?subject=${ada.id}`, undefined, 200);
