@@ -171,6 +171,11 @@ const EnvSchema = z.object({
   AI_CIRCUIT_FAILURES: z.coerce.number().int().min(1).max(1000).default(3),
   /** … for this long before one trial call. */
   AI_CIRCUIT_COOLDOWN_SECONDS: z.coerce.number().min(0.1).max(86_400).default(300),
+  /**
+   * Reviews run at idle CPU priority; when the machine is so busy that the review process gets no
+   * CPU for this long, its reviews move to normal priority so they still finish.
+   */
+  AI_STARVATION_SECONDS: z.coerce.number().min(1).max(3600).default(10),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -232,6 +237,8 @@ export interface AiConfig {
   onDemandPerHour: number;
   circuitFailures: number;
   circuitCooldownMs: number;
+  /** Background review host silent this long with work → its reviews move to normal priority. */
+  starvationMs: number;
 }
 
 export interface OidcConfig {
@@ -372,6 +379,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       onDemandPerHour: e.AI_ON_DEMAND_PER_HOUR,
       circuitFailures: e.AI_CIRCUIT_FAILURES,
       circuitCooldownMs: Math.round(e.AI_CIRCUIT_COOLDOWN_SECONDS * 1000),
+      starvationMs: Math.round(e.AI_STARVATION_SECONDS * 1000),
     },
     rootDir,
   };

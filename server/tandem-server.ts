@@ -145,7 +145,15 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   });
   // P-OPS-4: an anomalous process stops spending on AI until it has recovered.
   selfHealing.onAnomaly(() => breaker.forceOpen('the server is under unusual load', config.ai.circuitCooldownMs));
-  const reviewPool = new ReviewPool({ concurrency: config.ai.concurrency, jobTimeoutMs: 300_000 });
+  const reviewPool = new ReviewPool({
+    concurrency: config.ai.concurrency,
+    jobTimeoutMs: 300_000,
+    starvationMs: config.ai.starvationMs,
+    onStarved: ({ jobs, silentMs }) => {
+      metrics.aiReviewsStarved.inc(jobs);
+      logger.warn({ jobs, silentMs }, 'the machine is saturated: AI reviews move from idle to normal CPU priority so they finish');
+    },
+  });
   let taskRunner: TaskRunner | null = null;
   const aiReviews = new AiReviewService({
     classroom: classroomStore,

@@ -32,6 +32,8 @@ export interface AiStore {
   /** Back to queued at `retryAt`, or failed for good when retryAt is null (only by its owner). */
   failTask(taskId: string, owner: string, error: string, retryAt: number | null, now: number): Promise<void>;
   getTask(id: string): Promise<AiTask | null>;
+  /** Queued or running tasks of a workspace, across every process ("review in progress"). */
+  countLiveTasks(workspaceId: string): Promise<number>;
   countTasks(): Promise<Record<'queued' | 'running' | 'done' | 'failed', number>>;
 
   // Reviews and findings
@@ -52,6 +54,8 @@ export interface AiStore {
   releaseReview(reviewId: string, now: number): Promise<AiReview | null>;
   /** A student's rating of a finding (+1 or −1); rating again replaces their earlier rating. */
   rateFinding(findingId: string, userId: string, rating: 1 | -1, now: number): Promise<AiFinding | null>;
+  /** A student's own ratings of a review's findings, by finding id. */
+  myRatings(reviewId: string, userId: string): Promise<Record<string, 1 | -1>>;
 
   // On-demand quota
   /** On-demand reviews requested by `userId` for `assignmentId` since `since`. */

@@ -179,6 +179,23 @@ export class SqliteAiStore implements AiStore {
     });
   }
 
+  countLiveTasks(workspaceId: string): Promise<number> {
+    return this.run('counting live AI tasks of a workspace', () => {
+      // The status index narrows this to queued and running tasks before the payload is read.
+      const r = this.sql("SELECT count(*) AS n FROM ai_tasks WHERE status IN ('queued', 'running') AND json_extract(payload, '$.workspaceId') = ?").get(workspaceId) as Row;
+      return Number(r.n);
+    });
+  }
+
+  myRatings(reviewId: string, userId: string): Promise<Record<string, 1 | -1>> {
+    return this.run('reading ratings', () => {
+      const rows = this.sql(
+        'SELECT r.finding_id, r.rating FROM ai_finding_ratings r JOIN ai_findings f ON f.id = r.finding_id WHERE f.review_id = ? AND r.user_id = ?',
+      ).all(reviewId, userId) as Row[];
+      return Object.fromEntries(rows.map((r) => [String(r.finding_id), Number(r.rating) === 1 ? 1 : -1])) as Record<string, 1 | -1>;
+    });
+  }
+
   private taskById(id: string): AiTask | null {
     const r = this.sql('SELECT * FROM ai_tasks WHERE id = ?').get(id) as Row | undefined;
     return r ? toTask(r) : null;

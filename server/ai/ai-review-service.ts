@@ -98,8 +98,6 @@ interface Effective {
  */
 export class AiReviewService extends EventEmitter<AiReviewEvents> implements TaskHandler {
   private readonly o: AiReviewServiceOptions;
-  /** Tasks queued or running per workspace, as far as this process knows (for "in progress"). */
-  private readonly pending = new Map<string, Set<string>>();
   private health: AiAdminStatus['health'] = null;
   private healthChecking: Promise<void> | null = null;
 
@@ -193,7 +191,7 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
     if (ctx.klass.archivedAt !== null) throw new TandemError(ErrorCode.Forbidden, 'This class is archived.');
     const e = await this.effective(ctx.klass.id, ctx.assignment.id);
     if (e.onDemandPerHour === 0) throw new TandemError(ErrorCode.Forbidden, 'Your teacher has turned off feedback on request for this assignment.');
-    if ((this.pending.get(workspaceId)?.size ?? 0) > 0) {
+    if ((await this.o.ai.countLiveTasks(workspaceId)) > 0) {
       throw new TandemError(ErrorCode.Conflict, 'A review of this workspace is already in progress.');
     }
     const used = await this.quotaUsed(user.id, ctx.assignment.id);
@@ -232,30 +230,19 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
     const now = Date.now();
     const { task, created } = await this.o.ai.enqueueTask({ id: randomUUID(), kind, key, payload: { ...payload }, runAt: now, createdAt: now });
     if (created) {
-      this.markPending(payload.workspaceId, task.id, true);
       this.emit('changed', payload.workspaceId, payload.classId);
       this.o.wake();
     }
     return { taskId: task.id, created };
   }
 
-  private markPending(workspaceId: string, taskId: string, on: boolean): void {
-    const set = this.pending.get(workspaceId) ?? new Set<string>();
-    if (on) set.add(taskId);
-    else set.delete(taskId);
-    if (set.size) this.pending.set(workspaceId, set);
-    else this.pending.delete(workspaceId);
-  }
-
   // ── performing (TaskHandler) ──────────────────────────────────────────────────────────────
   async perform(task: AiTask, signal: AbortSignal): Promise<void> {
     const p = TaskPayload.parse(task.payload);
-    this.markPending(p.workspaceId, task.id, true);
     const group = await this.o.classroom.getGroup(p.groupId);
     const assignment = await this.o.classroom.getAssignment(p.assignmentId);
     if (!group || !assignment) {
       // Deleted since: nothing to review and nobody to tell.
-      this.markPending(p.workspaceId, task.id, false);
       return;
     }
     const e = await this.effective(p.classId, p.assignmentId);
@@ -354,7 +341,6 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
       ];
     });
     await this.o.ai.saveReview(review, findings);
-    this.markPending(p.workspaceId, task.id, false);
     this.o.metrics?.aiReviewDuration.observe({ outcome: result.staticOnly ? 'static-only' : 'model' }, (now - started) / 1000);
     this.o.logger.info(
       { taskId: task.id, findings: findings.length, staticOnly: result.staticOnly, calls: result.calls.length, ms: now - started },
@@ -368,7 +354,6 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
     const parsed = TaskPayload.safeParse(task.payload);
     if (!parsed.success) return;
     const p = parsed.data;
-    this.markPending(p.workspaceId, task.id, false);
     if (!(await this.o.classroom.getGroup(p.groupId))) return;
     const now = Date.now();
     await this.o.ai.saveReview(
@@ -442,11 +427,11 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
     const e = await this.effective(ctx.klass.id, ctx.assignment.id);
     const all = await this.o.ai.listGroupReviews(ctx.group.id, 20);
     const visible = ctx.staff ? all : all.filter((r) => r.releasedAt !== null && r.status === 'done');
-    const reviews = await Promise.all(visible.map((r) => this.reviewView(r, ctx)));
+    const reviews = await Promise.all(visible.map((r) => this.reviewView(r, ctx, ctx.member ? user.id : null)));
     const quota = ctx.member ? { perHour: e.onDemandPerHour, used: await this.quotaUsed(user.id, ctx.assignment.id) } : null;
     return {
       reviews,
-      pending: this.pending.get(workspaceId)?.size ?? 0,
+      pending: await this.o.ai.countLiveTasks(workspaceId),
       awaitingApproval: all.filter((r) => r.status === 'done' && r.releasedAt === null).length,
       quota,
       mode: this.o.config.provider && this.o.breaker.state().state !== 'open' && e.helpLevel !== 'off' ? 'model' : 'static-only',
@@ -454,8 +439,9 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
     };
   }
 
-  private async reviewView(r: AiReview, ctx: GroupContext): Promise<AiReviewView> {
+  private async reviewView(r: AiReview, ctx: GroupContext, raterId: string | null = null): Promise<AiReviewView> {
     const findings = (await this.o.ai.listFindings(r.id)).filter((f) => ctx.staff || f.state === 'approved');
+    const mine = raterId ? await this.o.ai.myRatings(r.id, raterId) : {};
     return {
       id: r.id,
       workspaceId: r.workspaceId,
@@ -473,7 +459,7 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
       createdAt: r.createdAt,
       completedAt: r.completedAt,
       releasedAt: r.releasedAt,
-      findings: findings.map(findingView),
+      findings: findings.map((f) => ({ ...findingView(f), myRating: mine[f.id] ?? null })),
     };
   }
 
@@ -569,12 +555,6 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
     };
   }
 
-  /** Tasks of this process's view still queued or running (for metrics). */
-  pendingCount(): number {
-    let n = 0;
-    for (const s of this.pending.values()) n += s.size;
-    return n;
-  }
 }
 
 /** What every review of a task records about where it came from. */

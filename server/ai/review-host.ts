@@ -11,18 +11,30 @@ import type { ReviewJob, ReviewJobResult } from './review-pipeline';
  * priority the kernel gives the server's own threads the CPU whenever they want it; reviews get
  * what is left. Threads and processes started from here inherit the priority.
  *
+ * The same file also runs as the 'normal' lane: at the server's own priority, for when the
+ * background host is starved (review-pool.ts).
+ *
  * Protocol (process.send): in {type:'run', id, job, timeoutMs} | {type:'cancel', id};
- * out {type:'done', id, result} | {type:'failed', id, error}.
+ * out {type:'done', id, result} | {type:'failed', id, error} | {type:'beat'} (every 500 ms: the
+ * pool's evidence that this process gets CPU at all).
  */
 
+export type HostLane = 'background' | 'normal';
 export type HostRequest = { type: 'run'; id: number; job: ReviewJob; timeoutMs: number } | { type: 'cancel'; id: number };
-export type HostReply = { type: 'done'; id: number; result: ReviewJobResult } | { type: 'failed'; id: number; error: string };
+export type HostReply =
+  | { type: 'done'; id: number; result: ReviewJobResult }
+  | { type: 'failed'; id: number; error: string }
+  | { type: 'beat' };
+
+const BEAT_MS = 500;
 
 function main(): void {
-  try {
-    os.setPriority(19);
-  } catch {
-    // Not permitted (some container runtimes): reviews still run, just without the courtesy.
+  if (process.env.TANDEM_REVIEW_LANE !== 'normal') {
+    try {
+      os.setPriority(19);
+    } catch {
+      // Not permitted (some container runtimes): reviews still run, just without the courtesy.
+    }
   }
   const concurrency = Math.max(1, Number(process.env.TANDEM_REVIEW_CONCURRENCY) || 2);
   const piscina = new Piscina({
@@ -34,7 +46,10 @@ function main(): void {
     resourceLimits: { maxOldGenerationSizeMb: 512 },
   });
   const running = new Map<number, AbortController>();
-  const send = (reply: HostReply) => process.send?.(reply);
+  const send = (reply: HostReply) => {
+    if (process.connected) process.send?.(reply);
+  };
+  setInterval(() => send({ type: 'beat' }), BEAT_MS).unref();
   process.on('message', (message: HostRequest) => {
     if (message.type === 'cancel') {
       running.get(message.id)?.abort(new Error('cancelled'));

@@ -30,6 +30,8 @@ export class Metrics {
   /** AI review (issue 5): how long a review task takes, and provider calls by outcome. */
   readonly aiReviewDuration: Histogram<'outcome'>;
   readonly aiProviderCalls: Counter<'outcome'>;
+  /** Review jobs moved from the idle-priority host to a normal one because it got no CPU. */
+  readonly aiReviewsStarved: Counter;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(sources: MetricsSources) {
@@ -70,6 +72,11 @@ export class Metrics {
       registers,
     });
     this.aiProviderCalls = new Counter({ name: 'tandem_ai_provider_calls_total', help: 'AI provider requests, by outcome (ok, error, timeout, invalid)', labelNames: ['outcome'], registers });
+    this.aiReviewsStarved = new Counter({
+      name: 'tandem_ai_reviews_starved_total',
+      help: 'Review jobs moved to normal CPU priority because the idle-priority review process got no CPU (machine saturated)',
+      registers,
+    });
     new Gauge({
       name: 'tandem_ai_review_queue',
       help: 'AI review tasks by state (queue depth = queued + running)',

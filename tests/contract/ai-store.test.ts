@@ -494,6 +494,20 @@ export function runAiStoreContract(harness: AiStoreHarness): void {
     expect(await ai.deleteWorkspaceTasks('ws-gone-0001')).toBe(0);
   });
 
+  test('countLiveTasks counts only queued and running tasks of that workspace', async () => {
+    await ai.enqueueTask({ ...task(), payload: { workspaceId: 'ws-live-0001' } });
+    await ai.enqueueTask({ ...task(), payload: { workspaceId: 'ws-live-0001' } });
+    await ai.enqueueTask({ ...task(), payload: { workspaceId: 'ws-other-001' } });
+    expect(await ai.countLiveTasks('ws-live-0001')).toBe(2);
+    expect(await ai.countLiveTasks('ws-none-0001')).toBe(0);
+    // Running tasks still count; done ones do not.
+    for (let t = await ai.claimTask('owner-1', 1e15, 1000); t; t = await ai.claimTask('owner-1', 1e15, 1000)) {
+      if ((t.payload as { workspaceId?: string }).workspaceId === 'ws-live-0001') expect(await ai.countLiveTasks('ws-live-0001')).toBeGreaterThan(0);
+      await ai.completeTask(t.id, 'owner-1', 1);
+    }
+    expect(await ai.countLiveTasks('ws-live-0001')).toBe(0);
+  });
+
   test('a closed store rejects with ERR_STORAGE_CLOSED', async () => {
     await handle.close();
     await expect(ai.getTask('x')).rejects.toMatchObject({ code: 'ERR_STORAGE_CLOSED' });

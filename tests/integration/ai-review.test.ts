@@ -16,6 +16,9 @@ const JS = ['function area(w, h) {', '  const unused = 42;', '  return w * h;', 
  * Issue 5 through a real server process, real SQLite, real analysers in worker threads and real
  * HTTP from LangChain's OpenAI client to a local fake OpenAI-compatible server.
  */
+// Real analysers (pyright starts in ~2 s alone) on a CI machine running other suites beside this one.
+jest.setTimeout(90_000);
+
 describe('AI review assistant', () => {
   const servers: ServerProcess[] = [];
   let fake: FakeOpenAi;
@@ -29,7 +32,8 @@ describe('AI review assistant', () => {
   });
 
   async function start(env: Record<string, string>): Promise<{ server: ServerProcess; admin: TestUser }> {
-    const server = await ServerProcess.start({ env: { ADMIN_EMAIL, ADMIN_PASSWORD, ...env } });
+    // Scheduling is not under test here (ai-review-starvation.test.ts): a busy CI machine must not stall reviews for long.
+    const server = await ServerProcess.start({ env: { ADMIN_EMAIL, ADMIN_PASSWORD, AI_STARVATION_SECONDS: '2', ...env } });
     servers.push(server);
     return { server, admin: await logIn(server.url, ADMIN_EMAIL, ADMIN_PASSWORD) };
   }
@@ -218,6 +222,11 @@ describe('AI review assistant', () => {
     expect(rated).toMatchObject({ ratingUp: 1, ratingDown: 0, myRating: 1 });
     const again = await call(server.url, ada, 'PUT', `/api/ai-findings/${keep!.id}/rating`, { rating: -1 }, 200);
     expect(again).toMatchObject({ ratingUp: 0, ratingDown: 1 });
+    // The list view carries the student's own rating (and nobody else's).
+    const listed = (await reviewsOf(server.url, ada, pair.workspaceId)).reviews[0]!.findings.find((f) => f.id === keep!.id);
+    expect(listed).toMatchObject({ myRating: -1, ratingDown: 1 });
+    const other = (await reviewsOf(server.url, pair.students[1]!, pair.workspaceId)).reviews[0]!.findings.find((f) => f.id === keep!.id);
+    expect(other).toMatchObject({ myRating: null, ratingDown: 1 });
     expect((await api(server.url, 'PUT', `/api/ai-findings/${drop!.id}/rating`, { rating: 1 }, ada.cookie)).status).toBe(404);
     expect((await api(server.url, 'PUT', `/api/ai-findings/${keep!.id}/rating`, { rating: 1 }, pair.teacher.cookie)).status).toBe(403);
   });
