@@ -35,6 +35,8 @@ export const APP_PUSH = {
   aiReviewChanged: 'tandem:ai-review-changed',
   /** Someone in this workspace ran code: start, output, end (RunBroadcastPush). */
   runEvent: 'tandem:run-event',
+  /** Test results of this workspace changed: a browser run was reported or a submission graded (members and staff). */
+  testResultsChanged: 'tandem:test-results-changed',
 } as const;
 
 /** ShareDB collections a client may touch. Anything else is rejected (P-DOC-1). */

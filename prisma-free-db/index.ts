@@ -35,3 +35,6 @@ export { compactDocOps, type CompactionResult } from './op-compaction';
 export type * from './ai/ai-types';
 export type { AiStore } from './ai/ai-store';
 export { SqliteAiStore } from './ai/sqlite-ai-store';
+export type * from './run/run-types';
+export type { RunStore } from './run/run-store';
+export { SqliteRunStore } from './run/sqlite-run-store';

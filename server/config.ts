@@ -176,6 +176,10 @@ const EnvSchema = z.object({
    * CPU for this long, its reviews move to normal priority so they still finish.
    */
   AI_STARVATION_SECONDS: z.coerce.number().min(1).max(3600).default(10),
+  /** Server-side grading of a submission against the teacher's tests (issue 7): wall-clock limit … */
+  GRADE_TIME_LIMIT_SECONDS: z.coerce.number().min(1).max(600).default(20),
+  /** … and heap limit of the isolated grading worker. */
+  GRADE_MEMORY_MB: z.coerce.number().int().min(256).max(8192).default(512),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -212,6 +216,8 @@ export interface Config {
   selfHealing: SelfHealingConfig;
   /** AI review assistant (issue 5). */
   ai: AiConfig;
+  /** Server-side grading against teacher tests (issue 7). */
+  grading: { timeLimitMs: number; memoryMb: number };
   /** Repository root: where `.next/` and `package.json` live. */
   rootDir: string;
 }
@@ -381,6 +387,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       circuitCooldownMs: Math.round(e.AI_CIRCUIT_COOLDOWN_SECONDS * 1000),
       starvationMs: Math.round(e.AI_STARVATION_SECONDS * 1000),
     },
+    grading: { timeLimitMs: Math.round(e.GRADE_TIME_LIMIT_SECONDS * 1000), memoryMb: e.GRADE_MEMORY_MB },
     rootDir,
   };
 }

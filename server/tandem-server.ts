@@ -47,6 +47,9 @@ import { CircuitBreaker } from './ai/circuit-breaker';
 import { ReviewPool } from './ai/review-pool';
 import { TaskRunner } from './ai/task-runner';
 import { aiRoutes } from './http/ai-routes';
+import { testRoutes } from './http/test-routes';
+import { TestService } from './grading/test-service';
+import { Grader } from './grading/grader';
 
 const HandshakeSchema = z.object({
   clientId: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/),
@@ -169,9 +172,22 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     metrics,
     wake: () => taskRunner?.wake(),
   });
+  // Teacher tests (issue 7): submissions are graded in an isolated worker, through the same queue.
+  const grader = new Grader({ timeLimitMs: config.grading.timeLimitMs, memoryMb: config.grading.memoryMb, concurrency: 1 });
+  const tests = new TestService({
+    classroom: classroomStore,
+    runs: classroomStore.runStore(),
+    reviews: reviewStore,
+    tasks: aiStore,
+    context: reviewContext,
+    history: fileHistory,
+    grader,
+    logger,
+    wake: () => taskRunner?.wake(),
+  });
   taskRunner = new TaskRunner({
     store: aiStore,
-    handlers: { ReviewSubmission: aiReviews, ReviewWorkspace: aiReviews },
+    handlers: { ReviewSubmission: aiReviews, ReviewWorkspace: aiReviews, GradeSubmission: tests },
     concurrency: config.ai.concurrency,
     attempts: config.ai.taskAttempts,
     leaseMs: config.ai.taskLeaseMs,
@@ -179,9 +195,10 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   });
   reviews.on('submissionSaved', (submission, classId) => {
     aiReviews.onSubmission(submission, classId).catch((err: unknown) => logger.error({ err, submissionId: submission.id }, 'ai review could not be queued'));
+    tests.onSubmission(submission, classId).catch((err: unknown) => logger.error({ err, submissionId: submission.id }, 'grading could not be queued'));
   });
   taskRunner.start();
-  const privacy = new PrivacyService({ classroom: classroomStore, reviews: reviewStore, ai: aiStore, store, history: fileHistory, workspaces: service, classrooms });
+  const privacy = new PrivacyService({ classroom: classroomStore, reviews: reviewStore, ai: aiStore, runs: classroomStore.runStore(), store, history: fileHistory, workspaces: service, classrooms });
   const activity = new ActivityTracker();
   trackActivity(collab, activity);
   const cookies = { secure: config.cookieSecure };
@@ -264,6 +281,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     reviewRoutes({ reviews, histories, retention }),
     privacyRoutes({ privacy }),
     aiRoutes({ ai: aiReviews }),
+    testRoutes({ tests }),
     opsRoutes({ selfHealing, drainToken: config.selfHealing.drainToken, logger }),
     apiRoutes({ service, store: classroomStore, policy }),
   );
@@ -319,7 +337,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   metricsSources.workspacesOpen = () => activity.openWorkspaces();
   bus?.attach(io);
   selfHealing.attach(io);
-  const appEvents = new AppEvents({ io, store: classroomStore, auth, policy, classrooms, reviews, aiReviews, activity, logger });
+  const appEvents = new AppEvents({ io, store: classroomStore, auth, policy, classrooms, reviews, aiReviews, tests, activity, logger });
   io.use((socket, next) => {
     if (shuttingDown) return next(new Error('server is shutting down; retry shortly'));
     // P-OPS-4: shed new sockets (never existing ones) before spending a session lookup on them.
@@ -385,6 +403,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
       })
         .then(() => runnerStopped)
         .then(() => reviewPool.close())
+        .then(() => grader.close())
         .then(() => classroomStore.close())
         .then(() => bus?.close());
       return stopping;

@@ -7,6 +7,7 @@ import { api, errorMessage, type AssignmentFields, type AssignmentMode, type Pai
 import { ASSIGNMENT_LANGUAGES, languageLabel } from '../_lib/languages';
 import { fromLocalInput, toLocalInput } from '../_lib/time';
 import { AiSettingsFields, draftOf, INHERIT_ALL, inputOf, type AiSettingsDraft } from './ai-settings';
+import { testFileProblem, TestFilesFields, type TestFileDraft } from './test-files-editor';
 
 const EMPTY: AssignmentFields = {
   title: '',
@@ -46,6 +47,27 @@ export function AssignmentEditor({
   const [aiDraft, setAiDraft] = useState<AiSettingsDraft>(INHERIT_ALL);
   const [aiDirty, setAiDirty] = useState(false);
   const [aiError, setAiError] = useState<string | null>(null);
+  const [tests, setTests] = useState<TestFileDraft[]>([]);
+  const [testsLoaded, setTestsLoaded] = useState(!assignmentId);
+  const [testsDirty, setTestsDirty] = useState(false);
+
+  useEffect(() => {
+    if (!assignmentId) return;
+    let live = true;
+    api.assignmentTests(assignmentId).then(
+      (view) => {
+        if (!live) return;
+        setTests(view.tests.map((t) => ({ fileName: t.fileName, code: t.code ?? '', hidden: t.hidden })));
+        setTestsLoaded(true);
+      },
+      (err: unknown) => {
+        if (live) setError(`The tests could not be loaded: ${errorMessage(err)}`);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [assignmentId]);
 
   // The assignment's own AI settings; a new one inherits the class's, whose effective values show.
   useEffect(() => {
@@ -113,6 +135,13 @@ export function AssignmentEditor({
       if (names.has(file.name.trim())) return `Two starter files are named "${file.name.trim()}".`;
       names.add(file.name.trim());
     }
+    const testNames = new Set<string>();
+    for (const t of tests) {
+      const p = testFileProblem(t.fileName.trim());
+      if (p) return `Test file "${t.fileName}": ${p}`;
+      if (testNames.has(t.fileName.trim().toLowerCase())) return `Two test files are named "${t.fileName.trim()}".`;
+      testNames.add(t.fileName.trim().toLowerCase());
+    }
     if (swapText.trim() && !(Number.isInteger(Number(swapText)) && Number(swapText) >= 1 && Number(swapText) <= 600)) {
       return 'The swap timer is a whole number of minutes between 1 and 600, or empty.';
     }
@@ -154,6 +183,19 @@ export function AssignmentEditor({
       } catch (err) {
         // The assignment itself is saved; only the AI settings are not (a TA gets 403 here).
         setError(`${existing ? 'The assignment was saved' : 'The assignment was created'}, but its AI settings were not: ${errorMessage(err)}`);
+        setBusy(false);
+        return;
+      }
+    }
+    if (testsDirty) {
+      try {
+        await api.setAssignmentTests(
+          savedId,
+          tests.map((t) => ({ fileName: t.fileName.trim(), code: t.code, hidden: t.hidden })),
+        );
+        setTestsDirty(false);
+      } catch (err) {
+        setError(`${existing ? 'The assignment was saved' : 'The assignment was created'}, but its tests were not: ${errorMessage(err)}`);
         setBusy(false);
         return;
       }
@@ -278,6 +320,15 @@ export function AssignmentEditor({
           Add starter file
         </button>
       </fieldset>
+
+      <TestFilesFields
+        tests={tests}
+        disabled={!testsLoaded}
+        onChange={(next) => {
+          setTests(next);
+          setTestsDirty(true);
+        }}
+      />
 
       <fieldset className="form-row">
         <legend className="field-label">Who works together</legend>

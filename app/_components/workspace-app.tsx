@@ -21,6 +21,11 @@ import { ConnectionIndicator } from './connection-indicator';
 import { feedbackDecorations, FeedbackPanel, SubmitControl, useFeedback } from './feedback-panel';
 import { FileTree } from './file-tree';
 import { RaiseHand } from './help-queue';
+import { RunConsole } from './run-console';
+import { TestsPanel } from './tests-panel';
+import { CodeRunner } from '../_lib/run/code-runner';
+import { collectRunFiles } from '../_lib/run/workspace-files';
+import { runLanguageOf } from '../../lib/run/run-types';
 import { BrandMark, FileIcon } from './icons';
 import { PageError } from './page-states';
 import { PairBar } from './pair-bar';
@@ -112,6 +117,7 @@ function WorkspaceView({
   const [helpVersion, setHelpVersion] = useState(0);
   const [feedbackVersion, setFeedbackVersion] = useState(0);
   const [aiVersion, setAiVersion] = useState(0);
+  const [testsVersion, setTestsVersion] = useState(0);
   const seenFiles = useRef(new Map<string, string>());
   const awaitingFile = useRef<string | null>(null);
   const editorRef = useRef<CodeEditorHandle | null>(null);
@@ -138,6 +144,9 @@ function WorkspaceView({
   const readOnlyMessage =
     context.access === 'read' ? 'You are viewing this workspace read-only.' : 'Strict pair roles: only the driver types. Swap roles to take the keyboard.';
   const inMyGroup = myRole !== null;
+  // Code runs only in the browsers of the people whose code it is (issue 7): a teacher watching
+  // a group sees its runs but never executes a student's program with their own session.
+  const canRun = context.access === 'write' && (context.kind !== 'group' || inMyGroup);
 
   // ── live events on this socket ─────────────────────────────────────────────────────────
   const classId = context.class?.id ?? null;
@@ -150,6 +159,7 @@ function WorkspaceView({
       setHelpVersion((v) => v + 1);
       setFeedbackVersion((v) => v + 1);
       setAiVersion((v) => v + 1);
+      setTestsVersion((v) => v + 1);
     }
   });
   useEffect(() => {
@@ -173,6 +183,9 @@ function WorkspaceView({
   });
   useSocketEvent<{ workspaceId: string }>(client, APP_PUSH.aiReviewChanged, (e) => {
     if (e.workspaceId === workspaceId) setAiVersion((v) => v + 1);
+  });
+  useSocketEvent<{ workspaceId: string }>(client, APP_PUSH.testResultsChanged, (e) => {
+    if (e.workspaceId === workspaceId) setTestsVersion((v) => v + 1);
   });
   useSocketEvent<{ classId: string; what: string }>(client, APP_PUSH.classChanged, (e) => {
     if (e.classId === classId && e.what !== 'roster') reloadContext();
@@ -329,6 +342,26 @@ function WorkspaceView({
     [openFile],
   );
 
+  // ── teacher tests (issue 7): the visible ones run here, in workers; the counts are reported ──
+  const testRunner = useRef<CodeRunner | null>(null);
+  useEffect(() => () => testRunner.current?.dispose(), []);
+  const runTests = useCallback(
+    async (testsHash: string, tests: Array<{ fileName: string; code: string }>) => {
+      if (!client || !filesRef.current) throw new Error('Not connected yet; try again in a moment.');
+      testRunner.current ??= new CodeRunner();
+      const { files: runFiles, versions } = await collectRunFiles(client, workspaceId, filesRef.current, (name) => runLanguageOf(name) !== null);
+      const specs = tests.flatMap((t) => {
+        const language = runLanguageOf(t.fileName);
+        return language ? [{ language, fileName: t.fileName, code: t.code, hidden: false }] : [];
+      });
+      const run = await testRunner.current.runTests(runFiles, specs);
+      const cases = run.cases.slice(0, 1000).map((c) => ({ name: c.name.slice(0, 300) || 'test', passed: c.passed, message: c.message ? c.message.slice(0, 2000) : null, file: c.file }));
+      const passed = cases.filter((c) => c.passed).length;
+      await api.reportTestRun(workspaceId, { versions, testsHash, passed, failed: cases.length - passed, error: run.error, cases, durationMs: run.durationMs });
+    },
+    [client, workspaceId],
+  );
+
   if (workspace.status === 'missing') return <WorkspaceMissing />;
   if (workspace.status === 'error') {
     return (
@@ -438,6 +471,9 @@ function WorkspaceView({
             onShow={showFinding}
           />
         )}
+        {groupWork && context.assignment && (
+          <TestsPanel workspaceId={workspaceId} assignmentId={context.assignment.id} canRun={inMyGroup && canRun} version={testsVersion} runTests={runTests} />
+        )}
         {classId && inMyGroup && (
           <section className="panel panel-help" aria-label="Help">
             <div className="panel-body">
@@ -543,6 +579,14 @@ function WorkspaceView({
                 reveal={reveal}
               />
             </div>
+            <RunConsole
+              client={client}
+              workspaceId={workspaceId}
+              files={files}
+              openFile={{ id: openFileId, name: openFileEntry.name }}
+              canRun={canRun}
+              me={me}
+            />
           </>
         ) : files && Object.keys(files).length === 0 ? (
           <div className="editor-placeholder" data-testid="no-files">

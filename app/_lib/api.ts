@@ -26,6 +26,7 @@ import type {
   SubmissionStatus,
   SubmissionView,
 } from '../../lib/review/review-api';
+import type { AssignmentTestsView, BrowserTestReport, GroupTestSummary, TestResultView, WorkspaceTestResults } from '../../lib/run/test-api';
 import { redirectToSignIn } from './auth-redirect';
 
 // ── shapes the REST API answers with (server/http/*-routes.ts) ─────────────────────────────
@@ -418,6 +419,16 @@ export const api = {
     request<AiSettingsView>('PUT', `/api/assignments/${enc(assignmentId)}/ai-settings`, body),
   resetAiQuota: (assignmentId: string, userId: string) => request<void>('POST', `/api/assignments/${enc(assignmentId)}/ai-quota/reset`, { userId }),
   adminAi: () => request<AiAdminStatus>('GET', '/api/admin/ai'),
+
+  // Teacher tests (issue 7 §4; shapes in lib/run/test-api.ts)
+  assignmentTests: (assignmentId: string) => request<AssignmentTestsView>('GET', `/api/assignments/${enc(assignmentId)}/tests`),
+  setAssignmentTests: (assignmentId: string, tests: Array<{ fileName: string; code: string; hidden: boolean }>) =>
+    request<AssignmentTestsView>('PUT', `/api/assignments/${enc(assignmentId)}/tests`, { tests }),
+  testSummary: (assignmentId: string) => request<GroupTestSummary[]>('GET', `/api/assignments/${enc(assignmentId)}/test-summary`),
+  testResults: (workspaceId: string) => request<WorkspaceTestResults>('GET', `/api/workspaces/${enc(workspaceId)}/test-results`),
+  reportTestRun: (workspaceId: string, report: BrowserTestReport) =>
+    request<TestResultView>('POST', `/api/workspaces/${enc(workspaceId)}/test-results`, report),
+  submissionTestResult: (submissionId: string) => request<{ result: TestResultView | null }>('GET', `/api/submissions/${enc(submissionId)}/test-result`),
 };
 
 /** PV-1: a plain link to this downloads the signed-in person's data as a zip. */

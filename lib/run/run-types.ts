@@ -18,7 +18,7 @@ export const RUN_LIMITS = {
   inputLineChars: 10_000,
   /** Server-side grading: time and memory per submission. */
   gradeTimeLimitMs: 20_000,
-  gradeMemoryMb: 256,
+  gradeMemoryMb: 512,
 } as const;
 
 /** The language that runs a file, from its extension; null when the file cannot be run. */
@@ -66,3 +66,16 @@ export type RunBroadcast =
 
 /** What the room receives: the broadcast plus who ran it and when (set by the server). */
 export type RunBroadcastPush = RunBroadcast & { workspaceId: string; by: { id: string; displayName: string }; at: number };
+
+/**
+ * A teacher's test file for an assignment. Python: plain `test_*` functions using `assert`, or
+ * `unittest.TestCase` classes. JavaScript/TypeScript: `test(name, fn)` with `expect(x).toBe(y)`-style
+ * matchers. Hidden tests run only on the server; students see that they exist and their counts.
+ */
+export interface TestSpec {
+  language: RunLanguage;
+  /** e.g. `test_main.py`; imports of the workspace's modules resolve against the workspace files. */
+  fileName: string;
+  code: string;
+  hidden: boolean;
+}

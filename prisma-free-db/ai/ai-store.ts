@@ -1,4 +1,4 @@
-import type { AiFinding, AiReview, AiSettings, AiTask, FindingEdit, NewAiTask } from './ai-types';
+import type { AiFinding, AiReview, AiSettings, AiTask, AiTaskKind, FindingEdit, NewAiTask } from './ai-types';
 
 /**
  * The AI review port. Async like the other ports so a network database can implement it; the
@@ -32,8 +32,8 @@ export interface AiStore {
   /** Back to queued at `retryAt`, or failed for good when retryAt is null (only by its owner). */
   failTask(taskId: string, owner: string, error: string, retryAt: number | null, now: number): Promise<void>;
   getTask(id: string): Promise<AiTask | null>;
-  /** Queued or running tasks of a workspace, across every process ("review in progress"). */
-  countLiveTasks(workspaceId: string): Promise<number>;
+  /** Queued or running tasks of a workspace (of these kinds), across every process ("review in progress"). */
+  countLiveTasks(workspaceId: string, ...kinds: AiTaskKind[]): Promise<number>;
   countTasks(): Promise<Record<'queued' | 'running' | 'done' | 'failed', number>>;
 
   // Reviews and findings

@@ -20,7 +20,8 @@ export interface AiSettings {
   updatedAt: number;
 }
 
-export type AiTaskKind = 'ReviewSubmission' | 'ReviewWorkspace';
+/** GradeSubmission (issue 7) shares the queue: the same leases, retries and restart safety. */
+export type AiTaskKind = 'ReviewSubmission' | 'ReviewWorkspace' | 'GradeSubmission';
 export type AiTaskStatus = 'queued' | 'running' | 'done' | 'failed';
 
 export interface AiTask {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { StorageError, StorageErrorCode, toStorageError } from '../storage-error';
+import { SqlitePort } from '../sqlite-port';
 import type { AiStore } from './ai-store';
-import type { AiFinding, AiReview, AiSettings, AiTask, FindingEdit, NewAiTask } from './ai-types';
+import type { AiFinding, AiReview, AiSettings, AiTask, AiTaskKind, FindingEdit, NewAiTask } from './ai-types';
 
 type Row = Record<string, unknown>;
 type TaskCounts = Record<'queued' | 'running' | 'done' | 'failed', number>;
@@ -20,41 +20,9 @@ const FINDING_SELECT = `SELECT f.*,
  * transaction (a deferred one would fail with SQLITE_BUSY when another process wrote in between),
  * and `claimTask` is a single UPDATE … RETURNING, so a task goes to exactly one claimer.
  */
-export class SqliteAiStore implements AiStore {
-  private readonly statements = new Map<string, Database.Statement>();
-
-  constructor(
-    private readonly db: Database.Database,
-    private readonly isClosed: () => boolean,
-  ) {}
-
-  /** Statements are prepared once per store; run() refuses before one could touch a closed file. */
-  private sql(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
-  }
-
-  private run<T>(action: string, fn: () => T): Promise<T> {
-    if (this.isClosed()) return Promise.reject(new StorageError(StorageErrorCode.Closed, 'The classroom store is closed.'));
-    try {
-      return Promise.resolve(fn());
-    } catch (err) {
-      const code = (err as { code?: unknown } | null)?.code;
-      if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-        return Promise.reject(new StorageError(StorageErrorCode.InvalidArgument, `A referenced record does not exist (while ${action}).`, { cause: err }));
-      }
-      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        return Promise.reject(new StorageError(StorageErrorCode.InvalidArgument, `Duplicate record while ${action}.`, { cause: err }));
-      }
-      if (code === 'SQLITE_CONSTRAINT_CHECK') {
-        return Promise.reject(new StorageError(StorageErrorCode.InvalidArgument, `A value is out of range while ${action}.`, { cause: err }));
-      }
-      return Promise.reject(toStorageError(err, action));
-    }
+export class SqliteAiStore extends SqlitePort implements AiStore {
+  constructor(db: Database.Database, isClosed: () => boolean) {
+    super(db, isClosed);
   }
 
   /** Run `fn` in a BEGIN IMMEDIATE transaction: it takes the write lock before its first read. */
@@ -179,11 +147,11 @@ export class SqliteAiStore implements AiStore {
     });
   }
 
-  countLiveTasks(workspaceId: string): Promise<number> {
+  countLiveTasks(workspaceId: string, ...kinds: AiTaskKind[]): Promise<number> {
     return this.run('counting live AI tasks of a workspace', () => {
       // The status index narrows this to queued and running tasks before the payload is read.
-      const r = this.sql("SELECT count(*) AS n FROM ai_tasks WHERE status IN ('queued', 'running') AND json_extract(payload, '$.workspaceId') = ?").get(workspaceId) as Row;
-      return Number(r.n);
+      const rows = this.sql("SELECT kind FROM ai_tasks WHERE status IN ('queued', 'running') AND json_extract(payload, '$.workspaceId') = ?").all(workspaceId) as Row[];
+      return kinds.length === 0 ? rows.length : rows.filter((r) => kinds.includes(String(r.kind) as AiTaskKind)).length;
     });
   }
 

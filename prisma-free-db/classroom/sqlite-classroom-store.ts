@@ -6,6 +6,8 @@ import { RETENTION_MIGRATION, REVIEW_MIGRATION } from '../review/review-schema';
 import { SqliteReviewStore } from '../review/sqlite-review-store';
 import { AI_MIGRATION } from '../ai/ai-schema';
 import { SqliteAiStore } from '../ai/sqlite-ai-store';
+import { RUN_MIGRATION } from '../run/run-schema';
+import { SqliteRunStore } from '../run/sqlite-run-store';
 import type {
   AssignmentPatch,
   ClassPatch,
@@ -146,6 +148,7 @@ const MIGRATIONS: readonly string[] = [
   REVIEW_MIGRATION,
   RETENTION_MIGRATION,
   AI_MIGRATION,
+  RUN_MIGRATION,
 ];
 
 export const CLASSROOM_FILE_NAME = 'classroom.sqlite';
@@ -169,6 +172,11 @@ export class SqliteClassroomStore implements ClassroomStore {
   /** The AI review port on this same file (settings, task queue, reviews, findings, ratings). */
   aiStore(): SqliteAiStore {
     return new SqliteAiStore(this.db, () => this.closed);
+  }
+
+  /** The run-code port on this same file (assignment tests and their results). */
+  runStore(): SqliteRunStore {
+    return new SqliteRunStore(this.db, () => this.closed);
   }
 
   static open(filename: string): SqliteClassroomStore {

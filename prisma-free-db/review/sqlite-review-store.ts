@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { StorageError, StorageErrorCode, toStorageError } from '../storage-error';
+import { SqlitePort } from '../sqlite-port';
 import type { AuditQuery, ReviewStore } from './review-store';
 import type { AssignmentRetention, AuditEntry, DueCompaction, Grade, NewAuditEntry, ReviewComment, RubricRecord, Submission } from './review-types';
 
@@ -9,26 +9,9 @@ type Row = Record<string, unknown>;
  * The review port on the classroom SQLite file (tables from review-schema.ts). It borrows the
  * classroom store's connection, so it is open exactly while that store is.
  */
-export class SqliteReviewStore implements ReviewStore {
-  constructor(
-    private readonly db: Database.Database,
-    private readonly isClosed: () => boolean,
-  ) {}
-
-  private run<T>(action: string, fn: () => T): Promise<T> {
-    if (this.isClosed()) return Promise.reject(new StorageError(StorageErrorCode.Closed, 'The classroom store is closed.'));
-    try {
-      return Promise.resolve(fn());
-    } catch (err) {
-      const code = (err as { code?: unknown } | null)?.code;
-      if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-        return Promise.reject(new StorageError(StorageErrorCode.InvalidArgument, `A referenced record does not exist (while ${action}).`, { cause: err }));
-      }
-      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        return Promise.reject(new StorageError(StorageErrorCode.InvalidArgument, `Duplicate record while ${action}.`, { cause: err }));
-      }
-      return Promise.reject(toStorageError(err, action));
-    }
+export class SqliteReviewStore extends SqlitePort implements ReviewStore {
+  constructor(db: Database.Database, isClosed: () => boolean) {
+    super(db, isClosed);
   }
 
   // ── submissions ─────────────────────────────────────────────────────────────────────────

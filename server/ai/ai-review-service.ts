@@ -191,7 +191,7 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
     if (ctx.klass.archivedAt !== null) throw new TandemError(ErrorCode.Forbidden, 'This class is archived.');
     const e = await this.effective(ctx.klass.id, ctx.assignment.id);
     if (e.onDemandPerHour === 0) throw new TandemError(ErrorCode.Forbidden, 'Your teacher has turned off feedback on request for this assignment.');
-    if ((await this.o.ai.countLiveTasks(workspaceId)) > 0) {
+    if ((await this.o.ai.countLiveTasks(workspaceId, 'ReviewSubmission', 'ReviewWorkspace')) > 0) {
       throw new TandemError(ErrorCode.Conflict, 'A review of this workspace is already in progress.');
     }
     const used = await this.quotaUsed(user.id, ctx.assignment.id);
@@ -431,7 +431,7 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
     const quota = ctx.member ? { perHour: e.onDemandPerHour, used: await this.quotaUsed(user.id, ctx.assignment.id) } : null;
     return {
       reviews,
-      pending: await this.o.ai.countLiveTasks(workspaceId),
+      pending: await this.o.ai.countLiveTasks(workspaceId, 'ReviewSubmission', 'ReviewWorkspace'),
       awaitingApproval: all.filter((r) => r.status === 'done' && r.releasedAt === null).length,
       quota,
       mode: this.o.config.provider && this.o.breaker.state().state !== 'open' && e.helpLevel !== 'off' ? 'model' : 'static-only',

@@ -1,5 +1,5 @@
 import { strToU8, zipSync } from 'fflate';
-import type { AiStore, ClassroomStore, ReviewStore, Store, User } from '../../prisma-free-db';
+import type { AiStore, ClassroomStore, ReviewStore, RunStore, Store, User } from '../../prisma-free-db';
 import { COLLECTIONS, ErrorCode } from '../../lib/protocol';
 import { TandemError } from '../errors';
 import type { ClassroomService } from '../classroom/classroom-service';
@@ -19,6 +19,7 @@ export interface PrivacyServiceOptions {
   history: FileHistoryReader;
   workspaces: WorkspaceService;
   classrooms: ClassroomService;
+  runs: RunStore;
 }
 
 export interface ErasureReport {
@@ -37,7 +38,7 @@ export class PrivacyService {
   /**
    * PV-1: a zip with `export.json` (account, classes, workspaces with per-file history summary,
    * submissions, feedback they can see, their comments, grades released to them, released AI
-   * feedback, help requests)
+   * feedback, test results, help requests)
    * and the current text of every file of every workspace they own or share.
    */
   async exportFor(user: User): Promise<{ fileName: string; data: Uint8Array }> {
@@ -52,6 +53,7 @@ export class PrivacyService {
     const comments = [];
     const grades = [];
     const aiReviews = [];
+    const testResults = [];
 
     const targets: Array<{ workspaceId: string; kind: 'personal' | 'group'; assignment: { id: string; title: string } | null }> = personal.map(
       (p) => ({ workspaceId: p.workspaceId, kind: 'personal' as const, assignment: null }),
@@ -79,6 +81,22 @@ export class PrivacyService {
           summary: r.summary,
           releasedAt: iso(r.releasedAt),
           findings: findings.map((f) => ({ file: f.fileName, version: f.version, startLine: f.startLine, endLine: f.endLine, severity: f.severity, message: f.message, hint: f.hint, source: f.source, tool: f.tool })),
+        });
+      }
+      // Test results of the group's work (issue 7): counts and the cases a student could see.
+      for (const source of ['browser', 'server'] as const) {
+        const r = await this.o.runs.latestResult(g.id, source);
+        if (!r) continue;
+        testResults.push({
+          workspaceId: r.workspaceId,
+          source,
+          submissionId: r.submissionId,
+          ranByMe: r.ranBy === user.id,
+          passed: r.passed,
+          failed: r.failed,
+          error: r.error,
+          cases: r.cases.filter((c) => !c.hidden).map(({ name, passed, message, file }) => ({ name, passed, message, file })),
+          at: iso(r.createdAt),
         });
       }
       const grade = await reviews.getGrade(g.id);
@@ -129,6 +147,7 @@ export class PrivacyService {
       comments,
       grades,
       aiReviews,
+      testResults,
       helpRequests: (await classroom.listHelpRequestsOfUser(user.id)).map((h) => ({ classId: h.classId, note: h.note, raisedAt: iso(h.createdAt), resolvedAt: iso(h.resolvedAt) })),
     };
     entries['export.json'] = strToU8(JSON.stringify(data, null, 2));
@@ -165,6 +184,7 @@ export class PrivacyService {
     const opsAnonymised = await this.o.store.scrubOpAuthor(userId, ERASED_AUTHOR);
     await this.o.reviews.eraseAuthor(userId, ERASED_AUTHOR);
     await this.o.ai.eraseUser(userId);
+    await this.o.runs.eraseUser(userId);
     await this.o.reviews.appendAudit({
       at: Date.now(),
       actorId: admin.id,

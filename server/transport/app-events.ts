@@ -10,6 +10,7 @@ import type { ActivityTracker } from '../classroom/activity-tracker';
 import type { ClassroomService } from '../classroom/classroom-service';
 import type { ReviewService } from '../review/review-service';
 import type { AiReviewService } from '../ai/ai-review-service';
+import type { TestService } from '../grading/test-service';
 import type { Logger } from '../logger';
 import { closeWithNotice } from './socket-gate';
 import { TokenBucket } from '../collab/token-bucket';
@@ -47,6 +48,7 @@ export interface AppEventsOptions {
   classrooms: ClassroomService;
   reviews: ReviewService;
   aiReviews: AiReviewService;
+  tests: TestService;
   activity: ActivityTracker;
   logger: Logger;
 }
@@ -66,9 +68,12 @@ const rooms = {
  */
 export class AppEvents {
   constructor(private readonly o: AppEventsOptions) {
-    const { auth, classrooms, reviews, aiReviews, activity, io, store, logger } = o;
+    const { auth, classrooms, reviews, aiReviews, tests, activity, io, store, logger } = o;
     aiReviews.on('changed', (workspaceId, classId) => {
       io.to(rooms.workspace(workspaceId)).to(rooms.staff(classId)).emit(APP_PUSH.aiReviewChanged, { workspaceId });
+    });
+    tests.on('changed', (workspaceId, classId) => {
+      io.to(rooms.workspace(workspaceId)).to(rooms.staff(classId)).emit(APP_PUSH.testResultsChanged, { workspaceId });
     });
     reviews.on('feedbackReleased', (workspaceId) => io.to(rooms.workspace(workspaceId)).emit(APP_PUSH.feedbackChanged, { workspaceId }));
     reviews.on('submitted', (classId, assignmentId) => io.to(rooms.staff(classId)).emit(APP_PUSH.submissionsChanged, { classId, assignmentId }));

@@ -498,7 +498,11 @@ export function runAiStoreContract(harness: AiStoreHarness): void {
     await ai.enqueueTask({ ...task(), payload: { workspaceId: 'ws-live-0001' } });
     await ai.enqueueTask({ ...task(), payload: { workspaceId: 'ws-live-0001' } });
     await ai.enqueueTask({ ...task(), payload: { workspaceId: 'ws-other-001' } });
-    expect(await ai.countLiveTasks('ws-live-0001')).toBe(2);
+    await ai.enqueueTask({ ...task(), kind: 'GradeSubmission', payload: { workspaceId: 'ws-live-0001' } });
+    expect(await ai.countLiveTasks('ws-live-0001')).toBe(3);
+    // Filtered by kind: a grading in progress is not a review in progress.
+    expect(await ai.countLiveTasks('ws-live-0001', 'ReviewSubmission', 'ReviewWorkspace')).toBe(2);
+    expect(await ai.countLiveTasks('ws-live-0001', 'GradeSubmission')).toBe(1);
     expect(await ai.countLiveTasks('ws-none-0001')).toBe(0);
     // Running tasks still count; done ones do not.
     for (let t = await ai.claimTask('owner-1', 1e15, 1000); t; t = await ai.claimTask('owner-1', 1e15, 1000)) {
@@ -632,7 +636,7 @@ describe('AiStore on SQLite: processes and upgrades', () => {
   }, 60_000);
 
   test('a version 3 classroom file (before the AI tables) upgrades in place and keeps its data', async () => {
-    // Make a v3 file: today's schema minus everything migration 4 added.
+    // Make a v3 file: today's schema minus everything migrations 4 and 5 added.
     let h = sqliteHandle(file);
     const teacher = await h.classroom.createUser({ id: 'teacher01', email: 't@example.edu', displayName: 'T', role: 'teacher', passwordHash: 'h', createdAt: 1 });
     await h.classroom.createClass(
@@ -675,6 +679,7 @@ describe('AiStore on SQLite: processes and upgrades', () => {
       raw.exec(`
         DROP TABLE ai_finding_ratings; DROP TABLE ai_findings; DROP TABLE ai_reviews; DROP TABLE ai_tasks;
         DROP TABLE ai_on_demand_resets; DROP TABLE ai_assignment_settings; DROP TABLE ai_class_settings;
+        DROP TABLE run_test_results; DROP TABLE run_tests;
         PRAGMA user_version = 3;
       `);
       expect(aiObjects()).toEqual([]);
@@ -722,7 +727,8 @@ describe('AiStore on SQLite: processes and upgrades', () => {
 
     const check = new Database(file, { readonly: true });
     try {
-      expect(check.pragma('user_version', { simple: true })).toBe(4);
+      // Migrations 4 (AI) and 5 (run-code tests) both ran again.
+      expect(check.pragma('user_version', { simple: true })).toBe(5);
       expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
       expect(check.pragma('foreign_key_check')).toEqual([]);
       const tables = check.prepare("SELECT name, strict FROM pragma_table_list WHERE name LIKE 'ai\\_%' ESCAPE '\\' ORDER BY name").all();

@@ -1,0 +1,190 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { RunFile, TestRunResult, TestSpec } from '../../lib/run/run-types';
+import type { ChildReply, ChildRequest } from './grade-child';
+import type { SubmissionGrader } from './test-service';
+
+export interface GraderOptions {
+  /** Wall-clock limit of the tests themselves, from the moment the runtimes are loaded. */
+  timeLimitMs: number;
+  /** Resident memory of the grading process (Pyodide's interpreter included). */
+  memoryMb: number;
+  /** Gradings at once; each is a process with its own interpreter. */
+  concurrency?: number;
+  /** Loading Pyodide and QuickJS (seconds on a busy machine) has its own bound. */
+  loadBudgetMs?: number;
+}
+
+const Report = z.object({
+  type: z.literal('report'),
+  cases: z
+    .array(z.object({ name: z.string().max(1000), passed: z.boolean(), message: z.string().max(5000).nullable(), file: z.string().max(200) }))
+    .max(10_000),
+  error: z.string().max(10_000).nullable(),
+});
+
+/** Each case as the grader returns it: TestCaseResult plus the test file it came from. */
+export type GradedCase = TestRunResult['cases'][number] & { file: string };
+
+/**
+ * Grades submissions against teacher tests (issue 7 §4) so a student cannot fake the result: each
+ * grading runs in a fresh child process (grade-child.ts) under Node's permission model — it reads
+ * only node_modules and its own code, writes nothing, starts no process or worker, and gets an
+ * empty environment — with Python in Pyodide and JavaScript in QuickJS inside it. This process
+ * holds the limits: a time limit (the child is killed), a memory limit (resident size, checked
+ * four times a second), and a queue so a burst of submissions starts one interpreter at a time.
+ */
+export class Grader implements SubmissionGrader {
+  private readonly childFile = path.join(__dirname, 'grade-child.js');
+  /** What the child may read: these packages and their dependencies — not all of node_modules. */
+  private readonly readable = packageDirs(['pyodide', 'quickjs-emscripten', 'sucrase'], path.resolve(__dirname, '..', '..', '..'));
+  private readonly queue: Array<() => void> = [];
+  private readonly children = new Set<ChildProcess>();
+  private active = 0;
+  private closed = false;
+
+  constructor(private readonly options: GraderOptions) {}
+
+  async grade(input: { files: RunFile[]; tests: TestSpec[] }): Promise<TestRunResult> {
+    if (this.closed) throw new Error('The grader is closed.');
+    if (input.tests.length === 0) return { passed: 0, failed: 0, cases: [], error: null, durationMs: 0 };
+    await this.slot();
+    try {
+      return await this.runChild(input);
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
+  }
+
+  private slot(): Promise<void> {
+    if (this.active < (this.options.concurrency ?? 1)) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.queue.push(() => {
+        this.active++;
+        resolve();
+      });
+    });
+  }
+
+  private runChild(input: { files: RunFile[]; tests: TestSpec[] }): Promise<TestRunResult> {
+    if (!fs.existsSync(this.childFile)) {
+      return Promise.reject(new Error(`The grader is not built (${this.childFile} is missing): run npm run build:server.`));
+    }
+    const started = Date.now();
+    const { timeLimitMs, memoryMb } = this.options;
+    const loadBudgetMs = this.options.loadBudgetMs ?? 60_000;
+    return new Promise<TestRunResult>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [
+          '--experimental-permission',
+          ...this.readable.map((dir) => `--allow-fs-read=${dir}`),
+          `--allow-fs-read=${path.resolve(__dirname, '..', '..')}`,
+          '--no-warnings',
+          `--max-old-space-size=${Math.max(64, Math.floor(memoryMb / 2))}`,
+          this.childFile,
+        ],
+        // No environment: nothing of the server's configuration (keys, database URLs) reaches it.
+        { env: {} as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' },
+      ) as ChildProcess;
+      this.children.add(child);
+      let stderr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        if (stderr.length < 4000) stderr += chunk.toString('utf8');
+      });
+      let settled = false;
+      let timer = setTimeout(() => finish(null, `The tests could not start within ${Math.round(loadBudgetMs / 1000)} s.`), loadBudgetMs);
+      const memory = setInterval(() => {
+        const rss = residentMb(child.pid);
+        if (rss !== null && rss > memoryMb) finish(null, `Memory limit exceeded (${memoryMb} MB): the tests were stopped.`);
+      }, 250);
+      memory.unref();
+
+      const finish = (report: z.infer<typeof Report> | null, error: string | null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        clearInterval(memory);
+        this.children.delete(child);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        const cases = report?.cases ?? [];
+        const passed = cases.filter((c) => c.passed).length;
+        resolve({
+          passed,
+          failed: cases.length - passed,
+          cases: cases.map((c) => ({ name: c.name, passed: c.passed, message: c.message, file: c.file }) as GradedCase),
+          error: error ?? report?.error ?? null,
+          durationMs: Date.now() - started,
+        });
+      };
+
+      child.on('message', (raw: ChildReply) => {
+        if (raw?.type === 'ready') {
+          clearTimeout(timer);
+          timer = setTimeout(() => finish(null, `Time limit exceeded (${Math.round(timeLimitMs / 1000)} s): the tests were stopped. Is there an endless loop?`), timeLimitMs);
+          return;
+        }
+        const parsed = Report.safeParse(raw);
+        finish(parsed.success ? parsed.data : null, parsed.success ? null : 'The grader sent a malformed report.');
+      });
+      child.on('error', (err) => finish(null, `The grader could not start: ${err.message}`));
+      child.on('exit', (code, signal) => {
+        if (settled) return;
+        const oom = /heap out of memory|Allocation failed|RangeError: Array buffer allocation/i.test(stderr);
+        finish(null, oom ? `Memory limit exceeded (${memoryMb} MB): the tests were stopped.` : `The grader stopped unexpectedly (code ${code}, signal ${signal}).`);
+      });
+      const request: ChildRequest = { type: 'grade', files: input.files, tests: input.tests, memoryMb, timeLimitMs };
+      child.send(request);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const child of this.children) child.kill('SIGKILL');
+    this.children.clear();
+  }
+}
+
+/**
+ * The directories of `roots` and of everything they depend on. `ws` is left out on purpose:
+ * Pyodide's socket emulation in Node opens WebSockets with it, so without it a submission's
+ * `socket.connect` fails instead of reaching the campus network.
+ */
+function packageDirs(roots: string[], from: string): string[] {
+  const seen = new Map<string, string>();
+  const find = (name: string, start: string): string | null => {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      const candidate = path.join(dir, 'node_modules', name);
+      if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
+      if (path.dirname(dir) === dir) return null;
+    }
+  };
+  const visit = (name: string, start: string) => {
+    if (name === 'ws' || seen.has(name)) return;
+    const dir = find(name, start);
+    if (!dir) return;
+    seen.set(name, dir);
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep, dir);
+  };
+  for (const root of roots) visit(root, from);
+  return [...seen.values()];
+}
+
+/** Resident set size of a process in MB, from /proc (Linux); null elsewhere or once it is gone. */
+function residentMb(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
