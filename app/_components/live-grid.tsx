@@ -2,6 +2,7 @@
 
 import { useEffect, useMemo, useState } from 'react';
 import type { TandemClient } from '../../lib/client/tandem-client';
+import type { GroupTestSummary } from '../../lib/run/test-api';
 import { api, type ActivityView, type WorkspaceActivity } from '../_lib/api';
 import { APP_PUSH, useSocketEvent } from '../_lib/live-client';
 import { useResource } from '../_lib/use-resource';
@@ -22,6 +23,13 @@ export function LiveGrid({ assignmentId, client, version }: { assignmentId: stri
   const [live, setLive] = useState<Map<string, WorkspaceActivity>>(new Map());
   const [offset, setOffset] = useState(0);
   const [, setTick] = useState(0);
+  // Teacher tests (issue 7): newest server grade and browser run per group, refetched on push.
+  const [testsVersion, setTestsVersion] = useState(0);
+  const tests = useResource(() => api.testSummary(assignmentId), assignmentId, version + testsVersion);
+  const testsByGroup = useMemo(() => new Map((tests.data ?? []).map((t) => [t.groupId, t])), [tests.data]);
+  useSocketEvent<{ workspaceId: string }>(client, APP_PUSH.testResultsChanged, (e) => {
+    if (initial.data?.groups.some((g) => g.workspaceId === e.workspaceId)) setTestsVersion((v) => v + 1);
+  });
 
   // A fresh snapshot replaces what the pushes had collected; it also fixes our clock against the server's.
   useEffect(() => {
@@ -80,7 +88,7 @@ export function LiveGrid({ assignmentId, client, version }: { assignmentId: stri
       <ul className="live-grid">
         {groups.map((g) => (
           <li key={g.id}>
-            <GroupCard group={g} now={now} />
+            <GroupCard group={g} now={now} tests={testsByGroup.get(g.id) ?? null} />
           </li>
         ))}
       </ul>
@@ -92,7 +100,7 @@ function names(g: GridGroup): string {
   return g.members.map((m) => m.displayName).join(' & ');
 }
 
-function GroupCard({ group: g, now }: { group: GridGroup; now: number }) {
+function GroupCard({ group: g, now, tests }: { group: GridGroup; now: number; tests: GroupTestSummary | null }) {
   const a = g.activity;
   const onlineIds = new Set(a?.online ?? []);
   const lastBy = a?.lastEditBy ? g.members.find((m) => m.userId === a.lastEditBy)?.displayName : null;
@@ -120,6 +128,7 @@ function GroupCard({ group: g, now }: { group: GridGroup; now: number }) {
           <p className="grid-stat" data-testid="recent-change" data-size={a?.recentChange ?? 0}>
             {a?.recentChange ?? 0} chars changed in the last 5 min
           </p>
+          {tests && <TestCounts tests={tests} />}
           {idle && (
             <p className="grid-stat warn" data-testid="idle">
               Idle{idleMs !== null ? ` for ${ago(idleMs).replace(' ago', '')}` : ''}
@@ -140,5 +149,24 @@ function GroupCard({ group: g, now }: { group: GridGroup; now: number }) {
     <div className={className} {...common}>
       {body}
     </div>
+  );
+}
+
+/** "Tests 2/3 on submission · 3/3 in the browser": the server grade is the one that counts. */
+function TestCounts({ tests }: { tests: GroupTestSummary }) {
+  const count = (r: { passed: number; failed: number }) => `${r.passed}/${r.passed + r.failed}`;
+  const server = tests.server;
+  const bad = server ? server.failed > 0 || server.error !== null : false;
+  return (
+    <p
+      className={`grid-stat${bad ? ' warn' : ''}`}
+      data-testid="grid-tests"
+      data-server-passed={server?.passed ?? ''}
+      data-server-failed={server?.failed ?? ''}
+      data-browser-passed={tests.browser?.passed ?? ''}
+    >
+      Tests {server ? (server.error && server.passed + server.failed === 0 ? 'could not run on submission' : `${count(server)} on submission`) : 'not graded yet'}
+      {tests.browser ? ` · ${count(tests.browser)} in the browser` : ''}
+    </p>
   );
 }

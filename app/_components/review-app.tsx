@@ -20,6 +20,7 @@ import { CommentForm, CommentThread, commentThreads } from './comment-thread';
 import { HistoryPanel, versionAfterOp, type HistoryTarget } from './history-panel';
 import { PageError, PageLoading, PageNotFound } from './page-states';
 import { GradePanel, RubricEditor } from './review-grading';
+import { SubmissionTests } from './tests-panel';
 
 type View = 'code' | 'history' | 'blame';
 type Diff = 'none' | 'starter' | 'previous';
@@ -432,6 +433,10 @@ function ReviewPage({ groupId, me, review, reload }: { groupId: string; me: Me; 
               </Link>
             )}
           </section>
+
+          {submissionId && (
+            <SubmissionTests submissionId={submissionId} submittedAt={submissions.find((x) => x.id === submissionId)?.submittedAt ?? 0} />
+          )}
 
           <section className="review-card" aria-labelledby="comments-title" data-testid="comments-panel">
             <h2 id="comments-title" className="review-card-title">

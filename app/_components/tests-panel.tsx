@@ -1,6 +1,6 @@
 'use client';
 
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { TestResultView, WorkspaceTestResults } from '../../lib/run/test-api';
 import { api, errorMessage } from '../_lib/api';
 import { ago } from '../_lib/time';
@@ -101,7 +101,7 @@ function ResultBlock({ title, result, testId }: { title: string; result: TestRes
         </span>
         <span className="tree-hint">
           {result.ranBy ? `${result.ranBy.displayName}, ` : ''}
-          {ago(result.createdAt)}
+          {ago(Date.now() - result.createdAt)}
           {result.stale ? ' · tests changed since' : ''}
         </span>
       </div>
@@ -116,5 +116,31 @@ function ResultBlock({ title, result, testId }: { title: string; result: TestRes
         {result.hiddenCases > 0 && <li className="tree-hint">{result.hiddenCases} hidden test{result.hiddenCases === 1 ? '' : 's'} counted above</li>}
       </ul>
     </div>
+  );
+}
+
+/** While a fresh submission is being graded, look again this often. */
+const GRADING_POLL_MS = 3000;
+
+/** The server grade of one submission, for the review page (staff see every case). */
+export function SubmissionTests({ submissionId, submittedAt }: { submissionId: string; submittedAt: number }) {
+  const result = useResource(() => api.submissionTestResult(submissionId), submissionId);
+  const { reload } = result;
+  const waiting = result.data !== null && result.data?.result === null && Date.now() - submittedAt < 5 * 60_000;
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setInterval(reload, GRADING_POLL_MS);
+    return () => clearInterval(timer);
+  }, [waiting, reload]);
+  if (!result.data) return null;
+  return (
+    <section className="review-card" aria-label="Tests" data-testid="submission-tests">
+      <h2 className="review-card-title">Tests</h2>
+      {result.data.result ? (
+        <ResultBlock title="Graded on submission" result={result.data.result} testId="submission-test-result" />
+      ) : (
+        <p className="field-hint">{waiting ? 'Grading…' : 'Not graded (the assignment had no tests when this was submitted).'}</p>
+      )}
+    </section>
   );
 }

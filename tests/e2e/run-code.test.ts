@@ -5,7 +5,7 @@
  * request to anything but our own origin is blocked and recorded: the feature must not need one.
  */
 import type { Browser, BrowserContext } from 'playwright-core';
-import { pairWorkspace, type PairFixture } from './helpers/accounts';
+import { http, pairWorkspace, type PairFixture } from './helpers/accounts';
 import { eventually, launchChromium, newUser, openWorkspace, type User } from './helpers/browser';
 import { startTandemProcess, type TandemProcess } from './helpers/tandem-process';
 
@@ -170,4 +170,51 @@ test('[RUN-E2E-4] the program has no network, and nothing was fetched from anywh
   await eventually(() => status(ada), (s) => s.outcome !== '' && s.phase === 'ended', 60_000, 'the Python probe');
   expect(await output(ada)).toContain('py fetch None');
   expect(external).toEqual([]);
+});
+
+test('[RUN-E2E-5] teacher tests: the student runs the visible ones in the browser; a submission is graded on the server with the hidden ones; the grid and the review page show the counts', async () => {
+  const visible = ['from shapes import area', '', 'def test_area():', '    assert area(2, 3) == 6', '', 'def test_square():', '    assert area(3, 3) == 10, "3 by 3"', ''].join('\n');
+  const hidden = ['from shapes import area', '', 'def test_zero():', '    assert area(0, 5) == 0', ''].join('\n');
+  await http(server.baseUrl, pair.teacher, 'PUT', `/api/assignments/${pair.assignmentId}/tests`, {
+    tests: [
+      { fileName: 'test_shapes.py', code: visible, hidden: false },
+      { fileName: 'test_hidden.py', code: hidden, hidden: true },
+    ],
+  }, 200);
+  await openFile(ada, 'shapes.py');
+  const panel = ada.page.getByTestId('tests-panel');
+  await panel.waitFor();
+  expect(await panel.innerText()).toContain('plus 1 hidden');
+  await panel.getByTestId('run-tests').click();
+  const browserResult = panel.getByTestId('tests-browser');
+  await browserResult.waitFor({ timeout: 60_000 });
+  expect(await browserResult.getAttribute('data-passed')).toBe('1');
+  expect(await browserResult.getAttribute('data-failed')).toBe('1');
+  expect(await browserResult.innerText()).toMatch(/AssertionError: 3 by 3/);
+
+  await ada.page.getByTestId('submit-button').click();
+  const serverResult = panel.getByTestId('tests-server');
+  // Pushed when the server has graded (Pyodide starts in a child process: seconds).
+  await serverResult.waitFor({ timeout: 90_000 });
+  expect(await serverResult.getAttribute('data-passed')).toBe('2');
+  expect(await serverResult.getAttribute('data-failed')).toBe('1');
+  expect(await serverResult.innerText()).toContain('1 hidden test counted above');
+  await eventually(() => brian.page.getByTestId('tests-server').count(), (n) => n === 1, 15_000, "the partner's panel");
+
+  const teacher = await signedIn(pair.teacher);
+  await teacher.page.goto(`/classes/${pair.classId}`);
+  const row = teacher.page.locator(`[data-testid="assignment-row"][data-assignment-id="${pair.assignmentId}"]`);
+  await row.waitFor({ timeout: 30_000 });
+  await row.getByTestId('tab-live').click();
+  const counts = row.getByTestId('grid-tests');
+  await counts.waitFor({ timeout: 15_000 });
+  expect(await counts.getAttribute('data-server-passed')).toBe('2');
+  expect(await counts.innerText()).toMatch(/Tests 2\/3 on submission · 1\/2 in the browser/);
+
+  await teacher.page.goto(`/review/${pair.groupId}`);
+  const review = teacher.page.getByTestId('submission-test-result');
+  await review.waitFor({ timeout: 30_000 });
+  // Staff see the hidden case too.
+  expect(await review.innerText()).toContain('test_zero');
+  await teacher.context.close();
 });

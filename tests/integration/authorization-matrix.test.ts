@@ -280,6 +280,14 @@ describe('authorization matrix (docs/permissions.md)', () => {
     ['set an assignment\'s AI settings', () => ['PUT', `/api/assignments/${pair.assignmentId}/ai-settings`, AI_SETTINGS], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 403, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
     ['reset a student\'s AI quota', () => ['POST', `/api/assignments/${pair.assignmentId}/ai-quota/reset`, { userId: randomBytes(16).toString('base64url') }], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 204, teacherOfOtherClass: 404, teacher: 204, admin: 204 }],
     ['admin: AI provider status', () => ['GET', '/api/admin/ai'], { anonymous: 401, studentOfOtherClass: 403, studentOfOtherPair: 403, pairMember: 403, ta: 403, teacherOfOtherClass: 403, teacher: 403, admin: 200 }],
+    // Run code and teacher tests (docs/permissions.md RUN-*).
+    ['read an assignment\'s tests', () => ['GET', `/api/assignments/${pair.assignmentId}/tests`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 200, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['set an assignment\'s tests', () => ['PUT', `/api/assignments/${pair.assignmentId}/tests`, { tests: [] }], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['test results of a workspace', () => ['GET', `/api/workspaces/${pair.workspaceId}/test-results`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    // With no tests on the assignment (the row above emptied them) a member's report is a conflict.
+    ['report a browser test run', () => ['POST', `/api/workspaces/${pair.workspaceId}/test-results`, { versions: [], testsHash: '0'.repeat(32), passed: 0, failed: 0, error: null, cases: [], durationMs: 1 }], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 409, ta: 403, teacherOfOtherClass: 404, teacher: 403, admin: 403 }],
+    ['test summary of an assignment (grid)', () => ['GET', `/api/assignments/${pair.assignmentId}/test-summary`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 403, pairMember: 403, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
+    ['test result of a submission', () => ['GET', `/api/submissions/${submissionId}/test-result`], { anonymous: 401, studentOfOtherClass: 404, studentOfOtherPair: 404, pairMember: 200, ta: 200, teacherOfOtherClass: 404, teacher: 200, admin: 200 }],
   ];
 
   describe.each(rest)('REST %s', (_name, request, expected) => {
