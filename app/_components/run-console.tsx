@@ -69,8 +69,9 @@ export function RunConsole({
       runner.current?.dispose();
     };
   }, []);
-  // Python takes seconds to load: start while the student is still reading their code.
-  useEffect(() => {
+  // Python takes seconds of CPU to load: start when the student reaches for Run, not for every
+  // open of a Python file (thirty laptops in a room, most of them only editing).
+  const prepare = useCallback(() => {
     if (canRun && language) runner.current?.prepare(language);
   }, [canRun, language]);
 
@@ -215,6 +216,8 @@ export function RunConsole({
               type="button"
               className="btn small-btn btn-primary"
               onClick={() => void start()}
+              onPointerEnter={prepare}
+              onFocus={prepare}
               disabled={!language || !client}
               title={language ? `Run ${openFile?.name} (Ctrl+Enter)` : 'Only .py, .js and .ts files can be run'}
               data-testid="run-button"

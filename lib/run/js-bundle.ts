@@ -29,7 +29,11 @@ export function toCommonJs(name: string, code: string): string {
   return transform(code, { transforms, filePath: name, production: true }).code;
 }
 
-export function bundleJs(files: readonly RunFile[], entry: string): string {
+/**
+ * @param options.entryOnly modules only `entry` may require (the teacher's test files: a student
+ *   module that loaded one itself would run its tests under another file's name).
+ */
+export function bundleJs(files: readonly RunFile[], entry: string, options: { entryOnly?: readonly string[] } = {}): string {
   const modules: Record<string, string> = {};
   for (const f of files) {
     if (!isJsModuleFile(f.name)) continue;
@@ -41,43 +45,68 @@ export function bundleJs(files: readonly RunFile[], entry: string): string {
     }
   }
   if (!(entry in modules)) throw new Error(`Cannot run ${entry}: it is not a JavaScript or TypeScript file of this workspace.`);
+  // Everything the loader uses is captured before the first module runs: a student module that
+  // replaces `eval`, `Function.prototype.call` or a String method afterwards must not be able to
+  // rewrite or re-wrap a teacher's test module as it loads.
   return `(function () {
+var __geval = eval;
+var __apply = Reflect.apply;
+var __uncurry = Function.prototype.bind.bind(Function.prototype.call);
+var __hasOwn = __uncurry(Object.prototype.hasOwnProperty);
+var __charAt = __uncurry(String.prototype.charAt);
+var __slice = __uncurry(String.prototype.slice);
+var __indexOf = __uncurry(String.prototype.indexOf);
+var __lastIndexOf = __uncurry(String.prototype.lastIndexOf);
+var __split = __uncurry(String.prototype.split);
+var __String = String;
+var __Error = Error;
 var __sources = ${JSON.stringify(modules)};
-var __cache = {};
+var __cache = Object.create(null);
 var __extensions = ${JSON.stringify(EXTENSIONS)};
+var __entry = ${JSON.stringify(entry)};
+var __entryOnly = Object.create(null);
+${(options.entryOnly ?? []).map((name) => `__entryOnly[${JSON.stringify(name)}] = true;`).join('\n')}
 function __normalize(path) {
-  var out = [];
-  var parts = path.split('/');
+  var out = Object.create(null);
+  var n = 0;
+  var parts = __split(path, '/');
   for (var i = 0; i < parts.length; i++) {
     var p = parts[i];
     if (p === '' || p === '.') continue;
-    if (p === '..') out.pop(); else out.push(p);
+    if (p === '..') { if (n > 0) n--; } else out[n++] = p;
   }
-  return out.join('/');
+  var joined = '';
+  for (var j = 0; j < n; j++) joined += (j ? '/' : '') + out[j];
+  return joined;
+}
+function __dirOf(name) {
+  return __indexOf(name, '/') >= 0 ? __slice(name, 0, __lastIndexOf(name, '/') + 1) : '';
 }
 function __resolve(from, request) {
-  if (request.charAt(0) !== '.' && request.charAt(0) !== '/') {
-    throw new Error("Cannot find module '" + request + "' from '" + from + "': only the workspace's own files can be required here.");
+  var first = __charAt(request, 0);
+  if (first !== '.' && first !== '/') {
+    throw new __Error("Cannot find module '" + request + "' from '" + from + "': only the workspace's own files can be required here.");
   }
-  var dir = from.indexOf('/') >= 0 ? from.slice(0, from.lastIndexOf('/') + 1) : '';
-  var base = __normalize(request.charAt(0) === '/' ? request : dir + request);
+  var base = __normalize(first === '/' ? request : __dirOf(from) + request);
   for (var i = 0; i < __extensions.length; i++) {
     var candidate = base + __extensions[i];
-    if (Object.prototype.hasOwnProperty.call(__sources, candidate)) return candidate;
+    if (__hasOwn(__sources, candidate) && (from === __entry || __entryOnly[candidate] !== true)) return candidate;
   }
-  throw new Error("Cannot find module '" + request + "' from '" + from + "'");
+  throw new __Error("Cannot find module '" + request + "' from '" + from + "'");
 }
 function __load(name) {
-  if (Object.prototype.hasOwnProperty.call(__cache, name)) return __cache[name].exports;
+  if (__cache[name] !== undefined) return __cache[name].exports;
   var module = { exports: {}, id: name, filename: name, loaded: false };
   __cache[name] = module;
-  var fn = (0, eval)('(function (exports, require, module, __filename, __dirname) {' + __sources[name] + '\\n})\\n//# sourceURL=' + name);
-  var dirname = name.indexOf('/') >= 0 ? name.slice(0, name.lastIndexOf('/')) : '.';
-  fn.call(module.exports, module.exports, function require(request) { return __load(__resolve(name, String(request))); }, module, name, dirname);
+  // Indirect eval: the module's code sees the global scope, never this loader's variables.
+  var fn = __geval('(function (exports, require, module, __filename, __dirname) {' + __sources[name] + '\\n})\\n//# sourceURL=' + name);
+  var dir = __dirOf(name);
+  var dirname = dir ? __slice(dir, 0, dir.length - 1) : '.';
+  __apply(fn, module.exports, [module.exports, function require(request) { return __load(__resolve(name, __String(request))); }, module, name, dirname]);
   module.loaded = true;
   return module.exports;
 }
-return __load(${JSON.stringify(entry)});
+return __load(__entry);
 })();
 `;
 }

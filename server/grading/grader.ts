@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { RunFile, TestRunResult, TestSpec } from '../../lib/run/run-types';
@@ -17,6 +18,13 @@ export interface GraderOptions {
   loadBudgetMs?: number;
 }
 
+/** Linux's USER_HZ: /proc reports CPU time in these ticks (100 on every mainstream kernel). */
+const CLOCK_TICKS_PER_SECOND = 100;
+/** The wall clock stops a program that waits without computing after this many time limits. */
+const WALL_CLOCK_FACTOR = 3;
+/** Nice value of a grading process: below editing, above nothing else in particular. */
+const GRADE_NICE = 10;
+
 const Report = z.object({
   type: z.literal('report'),
   cases: z
@@ -33,8 +41,10 @@ export type GradedCase = TestRunResult['cases'][number] & { file: string };
  * grading runs in a fresh child process (grade-child.ts) under Node's permission model — it reads
  * only node_modules and its own code, writes nothing, starts no process or worker, and gets an
  * empty environment — with Python in Pyodide and JavaScript in QuickJS inside it. This process
- * holds the limits: a time limit (the child is killed), a memory limit (resident size, checked
- * four times a second), and a queue so a burst of submissions starts one interpreter at a time.
+ * holds the limits: a time limit (CPU time of the tests where /proc has it, with a wall-clock
+ * backstop; the child is killed), a memory limit (resident size, checked four times a second),
+ * nice 10 so grading yields to editing, and a queue so a burst of submissions starts one
+ * interpreter at a time.
  */
 export class Grader implements SubmissionGrader {
   private readonly childFile = path.join(__dirname, 'grade-child.js');
@@ -100,17 +110,30 @@ export class Grader implements SubmissionGrader {
       });
       let settled = false;
       let timer = setTimeout(() => finish(null, `The tests could not start within ${Math.round(loadBudgetMs / 1000)} s.`), loadBudgetMs);
-      const memory = setInterval(() => {
-        const rss = residentMb(child.pid);
-        if (rss !== null && rss > memoryMb) finish(null, `Memory limit exceeded (${memoryMb} MB): the tests were stopped.`);
+      // Grading yields to editing: a lower priority for the child (it cannot raise it again).
+      try {
+        if (child.pid !== undefined) os.setPriority(child.pid, GRADE_NICE);
+      } catch {
+        // Not permitted here: it runs at the server's priority.
+      }
+      const timeLimitText = `Time limit exceeded (${Math.round(timeLimitMs / 1000)} s): the tests were stopped. Is there an endless loop?`;
+      // The time limit counts CPU time where /proc has it, so a busy server (thirty pairs
+      // submitting at the deadline) does not fail slow-but-correct code; the wall clock still
+      // stops a program that sleeps or waits forever.
+      let cpuAtReady: number | null = null;
+      const watch = setInterval(() => {
+        const usage = procUsage(child.pid);
+        if (!usage) return;
+        if (usage.rssMb > memoryMb) finish(null, `Memory limit exceeded (${memoryMb} MB): the tests were stopped.`);
+        else if (cpuAtReady !== null && usage.cpuMs - cpuAtReady > timeLimitMs) finish(null, timeLimitText);
       }, 250);
-      memory.unref();
+      watch.unref();
 
       const finish = (report: z.infer<typeof Report> | null, error: string | null) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        clearInterval(memory);
+        clearInterval(watch);
         this.children.delete(child);
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         const cases = report?.cases ?? [];
@@ -127,7 +150,9 @@ export class Grader implements SubmissionGrader {
       child.on('message', (raw: ChildReply) => {
         if (raw?.type === 'ready') {
           clearTimeout(timer);
-          timer = setTimeout(() => finish(null, `Time limit exceeded (${Math.round(timeLimitMs / 1000)} s): the tests were stopped. Is there an endless loop?`), timeLimitMs);
+          const usage = procUsage(child.pid);
+          cpuAtReady = usage?.cpuMs ?? null;
+          timer = setTimeout(() => finish(null, timeLimitText), cpuAtReady === null ? timeLimitMs : timeLimitMs * WALL_CLOCK_FACTOR);
           return;
         }
         const parsed = Report.safeParse(raw);
@@ -177,13 +202,18 @@ function packageDirs(roots: string[], from: string): string[] {
   return [...seen.values()];
 }
 
-/** Resident set size of a process in MB, from /proc (Linux); null elsewhere or once it is gone. */
-function residentMb(pid: number | undefined): number | null {
+/** Resident size (MB) and CPU time used (ms) of a process, from /proc (Linux); null elsewhere or once it is gone. */
+function procUsage(pid: number | undefined): { rssMb: number; cpuMs: number } | null {
   if (pid === undefined) return null;
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /VmRSS:\s+(\d+) kB/.exec(status);
-    return match ? Number(match[1]) / 1024 : null;
+    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    // /proc/pid/stat: fields 14 and 15 (utime, stime) in clock ticks, after the ")" of the name.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    if (!rss || !Number.isFinite(ticks)) return null;
+    return { rssMb: Number(rss[1]) / 1024, cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND };
   } catch {
     return null;
   }

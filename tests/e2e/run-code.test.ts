@@ -18,6 +18,7 @@ const FILES = [
   { name: 'uses.py', content: ['from shapes import area', 'print("area", area(2, 3))', 'print(undefined_name)', ''].join('\n') },
   { name: 'util.js', content: ['exports.area = (w, h) => w * h;', ''].join('\n') },
   { name: 'app.js', content: ["const { area } = require('./util');", "console.log('area', area(2, 3), { w: 2, tags: ['a'] });", "console.error('careful');", ''].join('\n') },
+  { name: 'spam.js', content: ["for (;;) console.log('x'.repeat(1000));", ''].join('\n') },
   { name: 'net.py', content: ['import js', "print('py fetch', getattr(js, 'fetch', None))", ''].join('\n') },
   { name: 'greet.ts', content: ["import { area } from './util';", 'const name: string = "TS";', 'console.log(`hello ${name}`, area(3, 4));', ''].join('\n') },
 ];
@@ -140,6 +141,14 @@ test('[RUN-E2E-3] JavaScript and TypeScript: console output appears, require/imp
   await eventually(() => status(ada), (s) => s.outcome === 'ok', 30_000, 'the TS run');
   expect(await output(ada)).toContain('hello TS 12');
   await eventually(() => output(brian), (t) => t.includes('hello TS 12'), 10_000, 'the partner to see the TS output');
+
+  // A program that prints without end is stopped at the output cap, and the page is fine.
+  await openFile(ada, 'spam.js');
+  await ada.page.getByTestId('run-button').click();
+  const capped = await eventually(() => status(ada), (s) => s.outcome !== '', 30_000, 'the output cap');
+  expect(capped.outcome).toBe('truncated');
+  expect(capped.text).toMatch(/output passed 200,000 characters/);
+  expect((await output(ada)).length).toBeLessThanOrEqual(200_000 + 1000);
 });
 
 test('[RUN-E2E-4] the program has no network, and nothing was fetched from anywhere but our origin', async () => {

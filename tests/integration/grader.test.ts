@@ -1,6 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { TestRunResult, TestSpec } from '../../lib/run/run-types';
+import { builtGrader, type GraderLike } from '../helpers/built-grader';
 
 /**
  * The server-side grader (issue 7 §4) as built: dist/server/grading/grader.js starts a child
@@ -11,19 +10,10 @@ import type { TestRunResult, TestSpec } from '../../lib/run/run-types';
  */
 jest.setTimeout(120_000);
 
-const built = path.join(__dirname, '..', '..', 'dist', 'server', 'grading', 'grader.js');
-
-interface GraderLike {
-  grade(input: { files: Array<{ name: string; text: string }>; tests: TestSpec[] }): Promise<TestRunResult>;
-  close(): Promise<void>;
-}
-
 let grader: GraderLike;
 
 beforeAll(() => {
-  if (!fs.existsSync(built)) throw new Error(`${built} is missing: run npm run build:server first (npm test does).`);
-  const { Grader } = require(built) as { Grader: new (o: { timeLimitMs: number; memoryMb: number }) => GraderLike };
-  grader = new Grader({ timeLimitMs: 4000, memoryMb: 512 });
+  grader = builtGrader({ timeLimitMs: 4000, memoryMb: 512 });
 });
 afterAll(async () => {
   await grader?.close();

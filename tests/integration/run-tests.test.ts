@@ -172,7 +172,8 @@ describe('teacher tests and server grading', () => {
     const started = Date.now();
     const loop = await submitAndGrade();
     expect(loop.server!.error).toMatch(/time limit/i);
-    expect(Date.now() - started).toBeLessThan(60_000);
+    // Loading Pyodide, then the CPU-time limit (8 s here) at nice 10 on a machine running other suites.
+    expect(Date.now() - started).toBeLessThan(100_000);
     expect(server.alive).toBe(true);
     expect((await api(server.url, 'GET', '/healthz')).status).toBe(200);
   });

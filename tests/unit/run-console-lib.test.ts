@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { formatArgs, formatValue } from '../../lib/run/format-value';
 import { createStdinBuffer, StdinReader, StdinWriter } from '../../lib/run/stdin-channel';
 import { RUN_LIMITS } from '../../lib/run/run-types';
+import { OutputBatcher } from '../../lib/run/output-batcher';
 
 describe('console value formatting', () => {
   test('strings are bare at the top level and quoted inside structures', () => {
@@ -67,5 +68,31 @@ describe('stdin channel', () => {
     await done;
     expect(messages).toEqual(['waiting', '42']);
     await worker.terminate();
+  });
+});
+
+describe('output batching in the worker', () => {
+  test('a tight loop of writes becomes a few large messages, and nothing past the cap', () => {
+    const posts: Array<[string, string]> = [];
+    const batcher = new OutputBatcher((stream, text) => posts.push([stream, text]), { maxBatchChars: 1000, maxBatchMs: 60_000, capChars: 5000 });
+    for (let i = 0; i < 100_000; i++) batcher.write('stdout', 'x'.repeat(10) + '\n');
+    batcher.flush();
+    expect(posts.length).toBeLessThanOrEqual(6);
+    expect(posts.reduce((n, [, t]) => n + t.length, 0)).toBe(5001);
+  });
+
+  test('streams keep their order; a flush sends what is pending', () => {
+    const posts: Array<[string, string]> = [];
+    const batcher = new OutputBatcher((stream, text) => posts.push([stream, text]));
+    batcher.write('stdout', 'a');
+    batcher.write('stdout', 'b');
+    batcher.write('stderr', 'oops');
+    batcher.write('stdout', 'c');
+    batcher.flush();
+    expect(posts).toEqual([
+      ['stdout', 'ab'],
+      ['stderr', 'oops'],
+      ['stdout', 'c'],
+    ]);
   });
 });

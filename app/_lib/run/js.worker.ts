@@ -1,6 +1,7 @@
 import { bundleJs } from '../../../lib/run/js-bundle';
 import { jsTestProgram } from '../../../lib/run/js-test-harness';
 import { formatArgs } from '../../../lib/run/format-value';
+import { OutputBatcher } from '../../../lib/run/output-batcher';
 import { StdinReader } from '../../../lib/run/stdin-channel';
 import { lockDownNetwork } from '../../../lib/run/worker-lockdown';
 import type { HarnessReport, WorkerMessage, WorkerRunRequest, WorkerScope } from '../../../lib/run/worker-protocol';
@@ -16,6 +17,7 @@ const scope = self as unknown as WorkerScope & {
   onerror: ((e: ErrorEvent) => void) | null;
 };
 const post = (m: WorkerMessage) => scope.postMessage(m);
+const output = new OutputBatcher((stream, text) => post({ type: 'output', stream, text }));
 
 // Timers the program still has pending: the run ends when its code and its timers are done.
 const realSetTimeout = globalThis.setTimeout.bind(globalThis);
@@ -61,7 +63,7 @@ function guarded(fn: () => void): void {
 
 function fail(err: unknown): void {
   const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : `Uncaught ${formatArgs([err])}`;
-  post({ type: 'output', stream: 'stderr', text: `${cleanStack(text)}\n` });
+  output.write('stderr', `${cleanStack(text)}\n`);
   failed ??= err instanceof Error ? `${err.name}: ${err.message}` : 'Uncaught exception';
   finish();
 }
@@ -77,6 +79,7 @@ function cleanStack(stack: string): string {
 function finish(): void {
   if (finished) return;
   finished = true;
+  output.flush();
   post({ type: 'done', ok: failed === null, message: failed });
 }
 
@@ -91,13 +94,14 @@ function waitForTimers(): void {
 }
 
 function installConsole(reader: StdinReader | null): void {
-  const out = (stream: 'stdout' | 'stderr') => (...args: unknown[]) => post({ type: 'output', stream, text: `${formatArgs(args)}\n` });
+  const out = (stream: 'stdout' | 'stderr') => (...args: unknown[]) => output.write(stream, `${formatArgs(args)}\n`);
   const log = out('stdout');
   const error = out('stderr');
   const consoleObject = { log, info: log, debug: log, table: log, dir: log, warn: error, error, trace: error, clear: () => undefined };
   const read = (question?: unknown): string | null => {
-    if (question !== undefined && question !== null && question !== '') post({ type: 'output', stream: 'stdout', text: String(question) });
+    if (question !== undefined && question !== null && question !== '') output.write('stdout', String(question));
     if (!reader) throw new Error('prompt() needs a cross-origin isolated page; reload the page.');
+    output.flush();
     post({ type: 'input' });
     const line = reader.read();
     post({ type: 'resumed' });
@@ -115,7 +119,8 @@ function run(request: WorkerRunRequest): void {
   try {
     program = request.tests ? jsTestProgram(request.files, request.tests) : bundleJs(request.files, request.entry);
   } catch (err) {
-    post({ type: 'output', stream: 'stderr', text: `${err instanceof Error ? err.message : String(err)}\n` });
+    output.write('stderr', `${err instanceof Error ? err.message : String(err)}\n`);
+    output.flush();
     post({ type: 'done', ok: false, message: err instanceof Error ? err.message : String(err) });
     return;
   }

@@ -1,4 +1,5 @@
 import type { PyodideAPI } from 'pyodide';
+import { OutputBatcher } from '../../../lib/run/output-batcher';
 import { StdinReader } from '../../../lib/run/stdin-channel';
 import { lockDownNetwork } from '../../../lib/run/worker-lockdown';
 import { PYTHON_TEST_HARNESS } from '../../../lib/run/python-harness';
@@ -13,6 +14,7 @@ import type { HarnessReport, WorkerMessage, WorkerRunRequest, WorkerScope } from
  */
 const scope = self as unknown as WorkerScope;
 const post = (m: WorkerMessage) => scope.postMessage(m);
+const output = new OutputBatcher((stream, text) => post({ type: 'output', stream, text }));
 const ROOT = '/home/pyodide/work';
 
 const RUNNER = `
@@ -81,14 +83,13 @@ function load(): Promise<PyodideAPI> {
   return pyodide;
 }
 
-/** Output batched per write call, flushed before input and at the end (the page coalesces further). */
+/** Every write of the interpreter goes through the batcher (flushed before input and at the end). */
 function writer(stream: 'stdout' | 'stderr') {
   const decoder = new TextDecoder();
   return {
     isatty: true,
     write(buffer: Uint8Array): number {
-      const text = decoder.decode(buffer, { stream: true });
-      if (text) post({ type: 'output', stream, text });
+      output.write(stream, decoder.decode(buffer, { stream: true }));
       return buffer.length;
     },
   };
@@ -122,12 +123,14 @@ async function run(request: WorkerRunRequest): Promise<void> {
     return;
   }
   post({ type: 'ready' });
+  output.reset();
   const reader = request.stdin ? new StdinReader(request.stdin) : null;
   py.setStdout(writer('stdout'));
   py.setStderr(writer('stderr'));
   py.setStdin({
     stdin: () => {
       if (!reader) throw new Error('input() needs a cross-origin isolated page; reload the page.');
+      output.flush();
       post({ type: 'input' });
       const line = reader.read();
       post({ type: 'resumed' });
@@ -156,6 +159,7 @@ async function run(request: WorkerRunRequest): Promise<void> {
   } catch (err) {
     failure = err instanceof Error ? err.message : String(err);
   }
+  output.flush();
   post({ type: 'done', ok: !failure, message: failure ?? null });
 }
 
