@@ -181,15 +181,33 @@ test('[RUN-E2E-4] the program has no network, and nothing was fetched from anywh
   expect(external).toEqual([]);
 });
 
-test('[RUN-E2E-5] teacher tests: the student runs the visible ones in the browser; a submission is graded on the server with the hidden ones; the grid and the review page show the counts', async () => {
+test('[RUN-E2E-5] teacher tests: the teacher writes them in the assignment editor; the student runs the visible ones in the browser; a submission is graded on the server with the hidden ones; the grid and the review page show the counts', async () => {
   const visible = ['from shapes import area', '', 'def test_area():', '    assert area(2, 3) == 6', '', 'def test_square():', '    assert area(3, 3) == 10, "3 by 3"', ''].join('\n');
   const hidden = ['from shapes import area', '', 'def test_zero():', '    assert area(0, 5) == 0', ''].join('\n');
-  await http(server.baseUrl, pair.teacher, 'PUT', `/api/assignments/${pair.assignmentId}/tests`, {
-    tests: [
-      { fileName: 'test_shapes.py', code: visible, hidden: false },
-      { fileName: 'test_hidden.py', code: hidden, hidden: true },
-    ],
-  }, 200);
+  // The teacher writes the tests in the assignment editor.
+  const teacher = await signedIn(pair.teacher);
+  await teacher.page.goto(`/classes/${pair.classId}`);
+  const row = teacher.page.locator(`[data-testid="assignment-row"][data-assignment-id="${pair.assignmentId}"]`);
+  await row.waitFor({ timeout: 30_000 });
+  await row.getByTestId('edit-assignment').click();
+  const form = teacher.page.getByTestId('assignment-form');
+  const testsSection = form.getByTestId('assignment-tests');
+  await testsSection.getByTestId('add-test-file').click();
+  await testsSection.getByTestId('add-test-file').click();
+  const files = testsSection.getByTestId('test-file');
+  await files.nth(0).getByTestId('test-name').fill('test_shapes.py');
+  await files.nth(0).getByTestId('test-code').fill(visible);
+  await files.nth(1).getByTestId('test-name').fill('test_hidden.py');
+  await files.nth(1).getByTestId('test-code').fill(hidden);
+  await files.nth(1).getByTestId('test-hidden').check();
+  await form.getByTestId('assignment-save').click();
+  await form.waitFor({ state: 'detached', timeout: 15_000 });
+  const saved = (await http(server.baseUrl, pair.teacher, 'GET', `/api/assignments/${pair.assignmentId}/tests`, undefined, 200)).body as { tests: Array<{ fileName: string; hidden: boolean }> };
+  expect(saved.tests.map((t) => [t.fileName, t.hidden])).toEqual([
+    ['test_hidden.py', true],
+    ['test_shapes.py', false],
+  ]);
+
   await openFile(ada, 'shapes.py');
   const panel = ada.page.getByTestId('tests-panel');
   await panel.waitFor();
@@ -210,10 +228,6 @@ test('[RUN-E2E-5] teacher tests: the student runs the visible ones in the browse
   expect(await serverResult.innerText()).toContain('1 hidden test counted above');
   await eventually(() => brian.page.getByTestId('tests-server').count(), (n) => n === 1, 15_000, "the partner's panel");
 
-  const teacher = await signedIn(pair.teacher);
-  await teacher.page.goto(`/classes/${pair.classId}`);
-  const row = teacher.page.locator(`[data-testid="assignment-row"][data-assignment-id="${pair.assignmentId}"]`);
-  await row.waitFor({ timeout: 30_000 });
   await row.getByTestId('tab-live').click();
   const counts = row.getByTestId('grid-tests');
   await counts.waitFor({ timeout: 15_000 });
