@@ -57,12 +57,13 @@ export class Grader implements SubmissionGrader {
 
   constructor(private readonly options: GraderOptions) {}
 
-  async grade(input: { files: RunFile[]; tests: TestSpec[] }): Promise<TestRunResult> {
+  async grade(input: { files: RunFile[]; tests: TestSpec[] }, signal?: AbortSignal): Promise<TestRunResult> {
     if (this.closed) throw new Error('The grader is closed.');
     if (input.tests.length === 0) return { passed: 0, failed: 0, cases: [], error: null, durationMs: 0 };
     await this.slot();
     try {
-      return await this.runChild(input);
+      signal?.throwIfAborted();
+      return await this.runChild(input, signal);
     } finally {
       this.active--;
       this.queue.shift()?.();
@@ -82,7 +83,7 @@ export class Grader implements SubmissionGrader {
     });
   }
 
-  private runChild(input: { files: RunFile[]; tests: TestSpec[] }): Promise<TestRunResult> {
+  private runChild(input: { files: RunFile[]; tests: TestSpec[] }, signal?: AbortSignal): Promise<TestRunResult> {
     if (!fs.existsSync(this.childFile)) {
       return Promise.reject(new Error(`The grader is not built (${this.childFile} is missing): run npm run build:server.`));
     }
@@ -164,6 +165,9 @@ export class Grader implements SubmissionGrader {
         const oom = /heap out of memory|Allocation failed|RangeError: Array buffer allocation/i.test(stderr);
         finish(null, oom ? `Memory limit exceeded (${memoryMb} MB): the tests were stopped.` : `The grader stopped unexpectedly (code ${code}, signal ${signal}).`);
       });
+      const onAbort = () => finish(null, 'The grading was interrupted.');
+      signal?.addEventListener('abort', onAbort, { once: true });
+      child.once('exit', () => signal?.removeEventListener('abort', onAbort));
       const request: ChildRequest = { type: 'grade', files: input.files, tests: input.tests, memoryMb, timeLimitMs };
       child.send(request);
     });

@@ -12,7 +12,8 @@ import type { TaskHandler } from '../ai/task-runner';
 
 /** What grades a submission: the isolated grader (server/run/grader.ts) in production. */
 export interface SubmissionGrader {
-  grade(input: { files: RunFile[]; tests: TestSpec[] }): Promise<TestRunResult>;
+  /** An aborted signal stops the grading (its result is then meaningless and not stored). */
+  grade(input: { files: RunFile[]; tests: TestSpec[] }, signal?: AbortSignal): Promise<TestRunResult>;
 }
 
 export interface TestServiceEvents {
@@ -172,7 +173,7 @@ export class TestService extends EventEmitter<TestServiceEvents> implements Task
     this.o.wake?.();
   }
 
-  async perform(task: AiTask): Promise<void> {
+  async perform(task: AiTask, signal?: AbortSignal): Promise<void> {
     const p = task.payload as unknown as GradePayload;
     const submission = await this.o.reviews.getSubmission(p.submissionId);
     if (!submission) return; // deleted (erasure, retention) while queued: nothing to grade
@@ -184,7 +185,9 @@ export class TestService extends EventEmitter<TestServiceEvents> implements Task
     const specs: TestSpec[] = tests.map((t) => ({ language: t.language, fileName: t.fileName, code: t.code, hidden: false }));
     const result = skipped.length
       ? { passed: 0, failed: 0, cases: [], error: `Could not grade: ${skipped.join(', ')}.`, durationMs: 0 }
-      : await this.o.grader.grade({ files, tests: specs });
+      : await this.o.grader.grade({ files, tests: specs }, signal);
+    // Shutdown or a lost lease: the task goes back to the queue; a killed grading is not a grade.
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('grading interrupted');
     await this.store(submission, p, tests, result, started);
   }
 

@@ -177,4 +177,31 @@ describe('teacher tests and server grading', () => {
     expect(server.alive).toBe(true);
     expect((await api(server.url, 'GET', '/healthz')).status).toBe(200);
   });
+
+  test('[RUN-3] a server stopped mid-grading grades the submission after its restart; no interrupted grade is stored', async () => {
+    await setMain(MAIN.replace('total(xs) // len(xs)', 'total(xs) / len(xs)'));
+    const before = (await call<WorkspaceTestResults>(server.url, pair.teacher, 'GET', `/api/workspaces/${pair.workspaceId}/test-results`, undefined, 200)).server;
+    const submission = await call<{ id: string }>(server.url, ada, 'POST', `/api/workspaces/${pair.workspaceId}/submit`, undefined, 201);
+    // Stop while the grading child is starting Pyodide (seconds), with the task running.
+    const deadline = Date.now() + 30_000;
+    while (!(await call<WorkspaceTestResults>(server.url, pair.teacher, 'GET', `/api/workspaces/${pair.workspaceId}/test-results`, undefined, 200)).grading) {
+      if (Date.now() > deadline) throw new Error('the grading never started');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await server.stop();
+    await server.restart();
+    const graded = await (async () => {
+      const until = Date.now() + 90_000;
+      for (;;) {
+        const r = await call<WorkspaceTestResults>(server.url, pair.teacher, 'GET', `/api/workspaces/${pair.workspaceId}/test-results`, undefined, 200);
+        if (r.server && r.server.id !== before?.id && r.server.createdAt > (before?.createdAt ?? 0) && !r.grading) return r.server;
+        if (Date.now() > until) throw new Error(`no grade after the restart: ${JSON.stringify(r)}`);
+        await new Promise((res) => setTimeout(res, 300));
+      }
+    })();
+    expect(graded).toMatchObject({ passed: 3, failed: 0, error: null });
+    const sub = await call<{ result: TestResultView | null }>(server.url, pair.teacher, 'GET', `/api/submissions/${graded.submissionId}/test-result`, undefined, 200);
+    expect(sub.result).toMatchObject({ passed: 3, failed: 0, error: null });
+    expect(graded.submissionId).toBe(submission.id);
+  });
 });
