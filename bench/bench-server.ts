@@ -23,6 +23,8 @@ export interface BenchServerOptions {
   env: Record<string, string>;
   /** Parent of the fresh data dir (SQLite file); the OS temp dir by default. */
   dataRoot?: string;
+  /** Use this data dir instead of a fresh one (several servers sharing one SQLite file); the caller removes it. */
+  dataDir?: string;
 }
 
 /**
@@ -39,6 +41,7 @@ export class BenchServer {
     readonly target: Target,
     readonly child: ChildProcess,
     readonly dataDir: string,
+    private readonly ownsDataDir: boolean,
   ) {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
@@ -54,7 +57,7 @@ export class BenchServer {
   static async start(target: Target, options: BenchServerOptions): Promise<BenchServer> {
     const entry = ENTRIES[target];
     if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build:server\` first.`);
-    const dataDir = fs.mkdtempSync(path.join(options.dataRoot ?? os.tmpdir(), `tandem-bench-${target}-`));
+    const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(options.dataRoot ?? os.tmpdir(), `tandem-bench-${target}-`));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: 'production',
@@ -67,12 +70,12 @@ export class BenchServer {
       ...options.env,
     };
     const child = spawn(process.execPath, [...options.nodeArgs, entry], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const server = new BenchServer(target, child, dataDir);
+    const server = new BenchServer(target, child, dataDir, options.dataDir === undefined);
     await server.waitForPort();
     return server;
   }
 
-  /** SIGTERM and wait for the exit (that is when `--cpu-prof` writes its file); remove the data dir. */
+  /** SIGTERM and wait for the exit (that is when `--cpu-prof` writes its file); remove the data dir if it made it. */
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGTERM');
@@ -80,7 +83,7 @@ export class BenchServer {
       await this.exited;
       clearTimeout(timer);
     }
-    fs.rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.ownsDataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   /** Session cookie of the bench account, once `createRooms` signed it up (Tandem only). */

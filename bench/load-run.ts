@@ -7,7 +7,7 @@ import { BenchServer } from './bench-server';
 import { Histogram, type LatencySummary } from './histogram';
 import type { DriverToLoadWorker, LoadWorkerResult, LoadWorkerToDriver, RoomProblem, RoomSpec } from './messages';
 import type { BenchOptions } from './options';
-import { newestProfile, summarizeProfile, type ProfileSummary } from './profile-summary';
+import { summarizeProfileWindow, type ProfileSummary } from './profile-summary';
 import { RssSampler, cpuTimeMs, ioStat, machineBusyPct, machineCpu, schedStat } from './proc-stats';
 import { log } from './report';
 import { forkWorker, killAll, nextMessage } from './worker-ipc';
@@ -140,7 +140,7 @@ export async function runLoad(target: Target, round: number, options: BenchOptio
 
     const finished = await Promise.all(results);
     await server.stop();
-    const profile = profiling.dir ? summarizeWindow(profiling.dir, hr0, hr1) : null;
+    const profile = profiling.dir ? summarizeProfileWindow(profiling.dir, hr0, hr1) : null;
     return summarizeLoad(target, round, options, finished, {
       clients,
       connectMs,
@@ -171,15 +171,6 @@ async function submitRetries(server: BenchServer): Promise<number | null> {
   if (server.target !== 'raw') return null;
   const res = await fetch(`${server.url}/bench/stats`);
   return ((await res.json()) as { submitRetries: number }).submitRetries;
-}
-
-function summarizeWindow(dir: string, hr0: bigint, hr1: bigint): ProfileSummary | null {
-  const file = newestProfile(dir);
-  if (!file) {
-    log(`no .cpuprofile was written in ${dir}`);
-    return null;
-  }
-  return summarizeProfile(file, { top: 30, fromUs: Number(hr0 / 1000n), toUs: Number(hr1 / 1000n) });
 }
 
 interface ServerSide {

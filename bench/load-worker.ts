@@ -60,7 +60,7 @@ async function connectAll(config: LoadSetup): Promise<void> {
   const slots = config.rooms.flatMap((room) => Array.from({ length: config.editors }, (_, e) => ({ room, e })));
   const editors = await withConcurrency(CONNECT_CONCURRENCY, slots.length, async (i) => {
     const { room, e } = slots[i]!;
-    const client = openClient(config.target, config.url, `bench-r${room.index}-e${e}`, config.cookie);
+    const client = openClient(config.target, room.editorUrls?.[e] ?? config.url, `bench-r${room.index}-e${e}`, config.cookie);
     await whenConnected(client.connection, CONNECT_TIMEOUT_MS);
     const doc = await subscribeText(client.connection, COLLECTIONS.files, room.docId);
     const editor: Editor = { index: e, client, doc, rand: seededRandom(config.seed + room.index * 1009 + e), timer: null };

@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Target } from './bench-client';
 import { ROOT } from './bench-server';
@@ -8,8 +6,8 @@ import { runIdle, type IdleRun } from './idle-run';
 import { runLoad, type LoadRun } from './load-run';
 import { parseOptions } from './options';
 import { formatProfileSummary } from './profile-summary';
-import { machineBusyPct, machineCpu } from './proc-stats';
 import { evaluateGoals, idleTable, loadTable, log, ratio, roundsTable } from './report';
+import { machineFacts, waitForQuietMachine } from './machine';
 
 /**
  * Tandem's load benchmark (issue "Collaborative core", Benchmark section).
@@ -28,7 +26,6 @@ import { evaluateGoals, idleTable, loadTable, log, ratio, roundsTable } from './
  * and JSON in `--out`.
  */
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Per target, the round least disturbed by other jobs on the machine (lowest "other processes
@@ -44,50 +41,7 @@ function leastDisturbedRounds(runs: LoadRun[]): Partial<Record<Target, LoadRun>>
   return picked;
 }
 
-/**
- * Other engineers' builds and test runs share this 2-core machine. Before a run, wait until the
- * whole machine has been under QUIET_BUSY_PCT busy for QUIET_SECONDS in a row (or give up after
- * `maxWaitS` and run anyway); each run also reports the CPU others used during its window.
- */
-const QUIET_BUSY_PCT = 20;
-const QUIET_SECONDS = 3;
 
-async function waitForQuietMachine(maxWaitS: number): Promise<void> {
-  if (maxWaitS <= 0) return;
-  const started = Date.now();
-  let quietFor = 0;
-  let before = machineCpu();
-  while (quietFor < QUIET_SECONDS) {
-    if (Date.now() - started > maxWaitS * 1000) {
-      log(`machine still busy after ${maxWaitS} s; running anyway (see "other processes CPU")`);
-      return;
-    }
-    await sleep(1000);
-    const now = machineCpu();
-    quietFor = machineBusyPct(before, now) < QUIET_BUSY_PCT ? quietFor + 1 : 0;
-    before = now;
-  }
-  const waited = (Date.now() - started) / 1000;
-  if (waited > QUIET_SECONDS + 1) log(`waited ${waited.toFixed(0)} s for the machine to be quiet`);
-}
-
-function machineFacts(): Record<string, unknown> {
-  let ulimitN = 'unknown';
-  try {
-    ulimitN = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
-  } catch {
-    // keep unknown
-  }
-  return {
-    date: new Date().toISOString(),
-    node: process.version,
-    nproc: os.availableParallelism(),
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    memGiB: Math.round(os.totalmem() / 2 ** 30),
-    kernel: os.release(),
-    ulimitN,
-  };
-}
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));

@@ -7,6 +7,8 @@ export interface RoomSpec {
   /** Index of the room in the whole run (seeds its random stream). */
   index: number;
   docId: string;
+  /** Server URL of each editor of the room (index = editor); unset: every editor uses the setup's `url`. */
+  editorUrls?: string[];
 }
 
 export interface LoadSetup {

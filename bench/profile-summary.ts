@@ -200,6 +200,19 @@ export function newestProfile(dir: string): string | null {
   return files[0] ?? null;
 }
 
+/**
+ * Summary of the newest `.cpuprofile` in `dir` for the window between two `process.hrtime.bigint()`
+ * readings (the profiler's clock), or null if the server wrote none.
+ */
+export function summarizeProfileWindow(dir: string, hr0: bigint, hr1: bigint): ProfileSummary | null {
+  const file = newestProfile(dir);
+  if (!file) {
+    console.error(`no .cpuprofile was written in ${dir}`);
+    return null;
+  }
+  return summarizeProfile(file, { top: 30, fromUs: Number(hr0 / 1000n), toUs: Number(hr1 / 1000n) });
+}
+
 export function formatProfileSummary(summary: ProfileSummary, top = 15): string {
   const ms = (v: number) => v.toFixed(0).padStart(7);
   const pct = (v: number) => `${v.toFixed(1).padStart(5)}%`;

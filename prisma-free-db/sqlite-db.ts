@@ -75,6 +75,12 @@ export type SqliteDBOptions = (SqliteConnectionOptions | { connection: SqliteCon
   pollDebounce?: number;
   /** See {@link SnapshotCacheOptions}; every field has a default. */
   snapshotCache?: SnapshotCacheOptions;
+  /**
+   * Group commit: the commits of one event-loop turn share one write transaction, and each is
+   * acknowledged once that transaction has committed. Off by default; only for a file that no
+   * other process writes, since the write lock is held until the end of the turn.
+   */
+  groupCommit?: boolean;
 };
 
 /** Counters for tests, the benchmark and operators; all monotonic except the cache gauges. */
@@ -96,6 +102,10 @@ export interface SqliteDBStats {
   staleEntriesDropped: number;
   /** getOpsToSnapshot calls answered from the cached recent ops, without SQLite. */
   recentOpsHits: number;
+  /** Write transactions that committed ops (with group commit, one per turn that had commits). */
+  commitTransactions: number;
+  /** Group commits whose COMMIT failed; every op in them was reported as failed. */
+  failedCommitGroups: number;
 }
 
 interface SnapshotRow {
@@ -135,6 +145,9 @@ interface PreparedCommit {
 
 /** Result of the commit transaction; `stale` (with the stored version) when it was not `op.v`. */
 type CommitOutcome = { stale: true; currentVersion: number } | { stale: false; persistedVersion: number };
+
+/** Tells one commit's caller its outcome once its group's transaction has ended (null: it committed). */
+type SettleCommit = (groupFailure: StorageError | null) => void;
 
 /** Distinct query shapes kept prepared; client queries differ in values far more than in shape. */
 const MAX_CACHED_QUERY_STATEMENTS = 64;
@@ -187,6 +200,10 @@ export class SqliteDB extends ShareDB.DB {
   private readonly persistEveryVersions: number;
   private readonly persistWhenIdleMs: number;
   private readonly idleTimer: NodeJS.Timeout | undefined;
+  private readonly groupCommit: boolean;
+  private readonly groupStatements: { begin: Database.Statement; commit: Database.Statement; rollback: Database.Statement };
+  /** The commits of the current turn, in call order, while a group's transaction is open. */
+  private group: SettleCommit[] | null = null;
   /** SQLite's data_version as last seen; it changes when another connection commits. */
   private knownDataVersion: number;
   /** When data_version was last read (performance.now()), and `localWriteEpochs` as then seen. */
@@ -203,6 +220,8 @@ export class SqliteDB extends ShareDB.DB {
     foreignWritesSeen: 0,
     staleEntriesDropped: 0,
     recentOpsHits: 0,
+    commitTransactions: 0,
+    failedCommitGroups: 0,
   };
 
   /** Opens (or shares) the file synchronously; throws a StorageError if it cannot. */
@@ -221,6 +240,7 @@ export class SqliteDB extends ShareDB.DB {
     }
     this.pollDebounce = options.pollDebounce;
     this.pollInterval = undefined;
+    this.groupCommit = options.groupCommit === true;
     this.cache = new SnapshotCache(maxBytes);
     this.persistEveryVersions = persistEveryVersions;
     this.persistWhenIdleMs = persistWhenIdleMs;
@@ -232,6 +252,11 @@ export class SqliteDB extends ShareDB.DB {
     this.db = this.connection.database;
     const statements = prepareStatements(this.db);
     this.statements = statements;
+    this.groupStatements = {
+      begin: this.db.prepare('BEGIN IMMEDIATE'),
+      commit: this.db.prepare('COMMIT'),
+      rollback: this.db.prepare('ROLLBACK'),
+    };
     this.knownDataVersion = statements.dataVersion.get() ?? 0;
     this.seenLocalEpoch = localWriteEpochs.get(this.connection.filename) ?? 0;
     this.foreignCheckAt = performance.now();
@@ -272,48 +297,110 @@ export class SqliteDB extends ShareDB.DB {
     callback: ResultCallback<boolean>,
   ): void {
     requireCallback(callback);
-    settleLater(
-      'committing an op',
-      () => {
-        const commit = this.prepareCommit(collection, id, op, snapshot);
-        // IMMEDIATE takes the write lock before reading the version, so no other connection can
-        // commit between our check and our write.
-        const outcome = this.commitTransaction.immediate(commit);
-        this.noteOwnWrite();
-        if (outcome.stale) {
-          // Normally another submit of this process won the race and the cache already holds
-          // its snapshot; only an entry that is not at the stored version must go.
-          const cached = this.cache.peek(collection, id);
-          if (cached?.v === outcome.currentVersion) cached.verifiedEpoch = this.foreignEpoch;
-          else this.cache.delete(collection, id);
-          return false;
-        }
-        // The previous entry is replaced, so its op list can be taken over and extended.
-        const previous = this.cache.peek(collection, id);
-        let recentOps = previous && previous.v === commit.opVersion ? previous.recentOps : [];
-        if (commit.op.length > MAX_RECENT_OP_CHARS) {
-          recentOps = [];
-        } else {
-          recentOps.push(commit.op);
-          if (recentOps.length > MAX_RECENT_OPS) recentOps.shift();
-        }
-        let opChars = 0;
-        for (const text of recentOps) opChars += text.length;
-        this.remember({
-          collection,
-          id,
-          ...commit.snapshot,
-          persistedVersion: outcome.persistedVersion,
-          recentOps,
-          bytes: commit.bytes + opChars * 2,
-          changedAt: Date.now(),
-          // The commit's transaction checked data_version first, so this is current now.
-          verifiedEpoch: this.foreignEpoch,
-        });
-        return true;
-      },
-      callback,
-    );
+    if (!this.groupCommit) {
+      settleLater(
+        'committing an op',
+        () => {
+          const commit = this.prepareCommit(collection, id, op, snapshot);
+          // IMMEDIATE takes the write lock before reading the version, so no other connection can
+          // commit between our check and our write.
+          const outcome = this.commitTransaction.immediate(commit);
+          this.noteOwnWrite();
+          this.counters.commitTransactions++;
+          return this.settleInCache(commit, outcome);
+        },
+        callback,
+      );
+      return;
+    }
+    let committed: boolean;
+    try {
+      const commit = this.prepareCommit(collection, id, op, snapshot);
+      this.openGroup();
+      // Inside the group's transaction this runs as a savepoint: a commit that throws undoes
+      // only itself, and reads (ours and the cache) already see the group's earlier commits.
+      committed = this.settleInCache(commit, this.commitTransaction(commit));
+    } catch (err) {
+      const error = toStorageError(err, 'committing an op');
+      if (this.group) this.group.push(() => callback(error));
+      else process.nextTick(callback, error);
+      return;
+    }
+    // Acknowledged only once the group's COMMIT has succeeded: an acked op is always on disk.
+    this.group!.push((groupFailure) => (groupFailure ? callback(groupFailure) : callback(null, committed)));
+  }
+
+  /** The cache after a commit transaction: the new snapshot, or dropping a stale entry. */
+  private settleInCache(commit: PreparedCommit, outcome: CommitOutcome): boolean {
+    const { collection, id } = commit;
+    if (outcome.stale) {
+      // Normally another submit of this process won the race and the cache already holds
+      // its snapshot; only an entry that is not at the stored version must go.
+      const cached = this.cache.peek(collection, id);
+      if (cached?.v === outcome.currentVersion) cached.verifiedEpoch = this.foreignEpoch;
+      else this.cache.delete(collection, id);
+      return false;
+    }
+    // The previous entry is replaced, so its op list can be taken over and extended.
+    const previous = this.cache.peek(collection, id);
+    let recentOps = previous && previous.v === commit.opVersion ? previous.recentOps : [];
+    if (commit.op.length > MAX_RECENT_OP_CHARS) {
+      recentOps = [];
+    } else {
+      recentOps.push(commit.op);
+      if (recentOps.length > MAX_RECENT_OPS) recentOps.shift();
+    }
+    let opChars = 0;
+    for (const text of recentOps) opChars += text.length;
+    this.remember({
+      collection,
+      id,
+      ...commit.snapshot,
+      persistedVersion: outcome.persistedVersion,
+      recentOps,
+      bytes: commit.bytes + opChars * 2,
+      changedAt: Date.now(),
+      // The commit's transaction checked data_version first, so this is current now.
+      verifiedEpoch: this.foreignEpoch,
+    });
+    return true;
+  }
+
+  /** Begin this turn's group transaction, if none is open; it commits when the turn ends. */
+  private openGroup(): void {
+    if (this.group) return;
+    this.checkOpen();
+    // IMMEDIATE: the write lock is held from here, so the version checks inside stay exact.
+    this.groupStatements.begin.run();
+    this.group = [];
+    setImmediate(() => this.endGroup());
+  }
+
+  /**
+   * COMMIT the turn's group and tell each commit's caller, in call order. If COMMIT fails,
+   * nothing of the group is stored: every caller gets the error (ShareDB acknowledges none of
+   * them) and the cache is emptied, since entries may hold versions that were rolled back.
+   */
+  private endGroup(): void {
+    const group = this.group;
+    if (!group) return;
+    this.group = null;
+    let failure: StorageError | null = null;
+    try {
+      this.groupStatements.commit.run();
+      this.counters.commitTransactions++;
+    } catch (err) {
+      failure = toStorageError(err, 'committing a group of ops');
+      this.counters.failedCommitGroups++;
+      try {
+        if (this.db.inTransaction) this.groupStatements.rollback.run();
+      } catch (rollbackError) {
+        process.emitWarning(toStorageError(rollbackError, 'rolling back a group of ops'));
+      }
+      this.cache.clear();
+    }
+    this.noteOwnWrite();
+    for (const settle of group) settle(failure);
   }
 
   /**
@@ -569,6 +656,8 @@ export class SqliteDB extends ShareDB.DB {
     let error: StorageError | undefined;
     if (!this.closed) {
       clearInterval(this.idleTimer);
+      // Commits of this turn are stored (and their callers told) before the file is released.
+      this.endGroup();
       try {
         this.noticeForeignWrites();
         this.persist(this.cache.dirty());

@@ -16,6 +16,8 @@ export interface SqliteStoreOptions {
   snapshotCache?: SnapshotCacheOptions | undefined;
   /** Where WAL checkpoints run; default: a worker thread (wal-checkpointer.ts). */
   walCheckpoints?: WalCheckpointOptions | undefined;
+  /** One write transaction per event-loop turn for its commits; see SqliteDBOptions. Default off. */
+  groupCommit?: boolean | undefined;
 }
 
 /** The embedded store, with the SQLite specifics tests and operators may look at. */
@@ -44,7 +46,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let db: SqliteDB;
   let milestoneDb: SqliteMilestoneDB;
   try {
-    db = new SqliteDB({ connection, snapshotCache: options.snapshotCache });
+    db = new SqliteDB({ connection, snapshotCache: options.snapshotCache, groupCommit: options.groupCommit === true });
     milestoneDb = new SqliteMilestoneDB({ connection, interval: options.milestoneInterval });
   } catch (err) {
     connection.close();

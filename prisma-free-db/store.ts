@@ -94,6 +94,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     filename: path.join(options.dataDir, SQLITE_FILE_NAME),
     synchronous: options.sqliteSynchronous,
     milestoneInterval: options.milestoneInterval,
-    ...(options.sharedWithOtherProcesses ? { snapshotCache: { maxBytes: 0 } } : {}),
+    // Both only when this process is the file's sole writer: other processes' commits would make
+    // a cache stale, and would wait for a group's write lock until the end of our turn.
+    ...(options.sharedWithOtherProcesses ? { snapshotCache: { maxBytes: 0 } } : { groupCommit: true }),
   });
 }

@@ -64,6 +64,9 @@ export interface TandemServer {
   stop(): Promise<void>;
 }
 
+/** Pending connections the kernel may queue for us (capped by net.core.somaxconn, 4096 on Linux ≥ 5.4). */
+const LISTEN_BACKLOG = 4096;
+
 /**
  * One process, one port: Next.js pages, the REST API, Socket.io and ShareDB share one
  * http.Server (issue #2 §2). Start-up order is store → ShareDB → HTTP → listen; shutdown is the
@@ -364,14 +367,16 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   io.on('connection', (socket: Socket) => {
     const ctx = socket.data.auth as AuthContext;
     const stream = gate.open(socket);
-    appEvents.attach(socket, ctx);
+    appEvents.attach(socket);
     const request: ClientConnectRequest = { clientId: socket.data.clientId as string, socketId: socket.id, user: ctx.user };
     collab.backend.listen(stream, request);
   });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, () => {
+    // A restart brings every client back at once: with Node's default backlog (511) the kernel
+    // drops the overflow, and each dropped client waits out SYN retransmits (bench:reconnect).
+    server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -396,6 +401,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
           retention.stop();
           runnerStopped = taskRunner?.stop() ?? Promise.resolve();
           activity.close();
+          appEvents.close();
           roomLimits.close();
           metrics.close();
           selfHealing.stop();

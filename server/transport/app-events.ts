@@ -13,6 +13,7 @@ import type { AiReviewService } from '../ai/ai-review-service';
 import type { TestService } from '../grading/test-service';
 import type { Logger } from '../logger';
 import { closeWithNotice } from './socket-gate';
+import { SessionExpiry } from './session-expiry';
 import { TokenBucket } from '../collab/token-bucket';
 import { RUN_LANGUAGES, type RunBroadcastPush } from '../../lib/run/run-types';
 
@@ -61,12 +62,52 @@ const rooms = {
   workspace: (id: string) => `ws:${id}`,
 };
 
+/** What a socket that entered a workspace carries (an idle socket has none). */
+interface SocketState {
+  /** Workspaces entered and not left: the activity tracker is told when the socket goes. */
+  entered: Set<string>;
+  /** P-RUN-1 rate limit, made on the first run event. */
+  runBucket: TokenBucket | null;
+}
+
+function authOf(socket: Socket): AuthContext {
+  return socket.data.auth as AuthContext;
+}
+
+/** One listener for every socket: Socket.io calls it with the socket as `this`. */
+function onEverySocket(fn: (socket: Socket, ...args: unknown[]) => void): (this: Socket, ...args: unknown[]) => void {
+  return function (this: Socket, ...args: unknown[]) {
+    fn(this, ...args);
+  };
+}
+
+/** The listener of an `{id}` request with an ack. */
+function idRequest(fn: (socket: Socket, id: string) => Promise<void>): (this: Socket, ...args: unknown[]) => void {
+  return onEverySocket((socket, payload, ack) => {
+    const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => {};
+    const parsed = IdPayload.safeParse(payload);
+    if (!parsed.success) return reply({ ok: false, error: 'Payload must be {id} with a valid id.' });
+    fn(socket, parsed.data.id).then(
+      () => reply({ ok: true }),
+      (err: unknown) => reply({ ok: false, error: err instanceof Error ? err.message : 'failed' }),
+    );
+  });
+}
+
 /**
  * App events on the same Socket.io connection as ShareDB: live class updates, the teacher grid,
  * pair roles, and closing sockets whose session or access ended (AU-4, CL-6). Every payload is
  * validated; every room join is an access check.
  */
 export class AppEvents {
+  /** Per-socket state, made when a socket first enters a workspace. */
+  private readonly states = new WeakMap<Socket, SocketState>();
+  private readonly expiry: SessionExpiry<Socket>;
+  /** The listeners every socket gets; `this` is the socket. */
+  private readonly listeners: ReadonlyArray<readonly [event: string, listener: (this: Socket, ...args: unknown[]) => void]>;
+  /** Added with a socket's state: only a socket that entered a workspace has anything to undo. */
+  private readonly onDisconnect = onEverySocket((socket) => this.detach(socket));
+
   constructor(private readonly o: AppEventsOptions) {
     const { auth, classrooms, reviews, aiReviews, tests, activity, io, store, logger } = o;
     aiReviews.on('changed', (workspaceId, classId) => {
@@ -112,72 +153,100 @@ export class AppEvents {
         io.to(rooms.staff(assignment.classId)).emit(APP_PUSH.activity, { assignmentId: assignment.id, groupId: group.id, activity: a });
       })().catch((err: unknown) => logger.warn({ err }, 'activity push failed'));
     });
+    this.expiry = new SessionExpiry<Socket>({
+      sockets: () => io.of('/').sockets.values(),
+      expiresAt: (socket) => authOf(socket).expiresAt,
+      expire: (socket) => closeWithNotice(socket, { reason: CloseReason.SessionExpired, message: 'Your sign-in expired. Sign in again.' }),
+    });
+    this.listeners = [
+      [APP_EVENTS.watchClass, idRequest((socket, classId) => this.watchClass(socket, classId))],
+      [APP_EVENTS.enterWorkspace, idRequest((socket, workspaceId) => this.enterWorkspace(socket, workspaceId))],
+      [APP_EVENTS.runEvent, onEverySocket((socket, payload, ack) => this.runEvent(socket, payload, ack))],
+      [APP_EVENTS.leaveWorkspace, idRequest((socket, workspaceId) => this.leaveWorkspace(socket, workspaceId))],
+    ];
   }
 
-  /** Wire one authenticated socket. */
-  attach(socket: Socket, ctx: AuthContext): void {
-    const { policy, store, activity } = this.o;
+  /**
+   * Wire one authenticated socket; `socket.data.auth` holds its AuthContext (set by the handshake).
+   * The listeners are shared by every socket (`this` is the socket) and per-socket state is made
+   * on first use, so an idle socket costs no closures, timer or buckets here.
+   */
+  attach(socket: Socket): void {
+    const ctx = authOf(socket);
     void socket.join([rooms.user(ctx.user.id), rooms.session(ctx.tokenHash)]);
     // AU-4: a socket does not outlive its session.
-    const ttl = Math.min(ctx.expiresAt - Date.now(), 2 ** 31 - 1);
-    const expiry = setTimeout(
-      () => closeWithNotice(socket, { reason: CloseReason.SessionExpired, message: 'Your sign-in expired. Sign in again.' }),
-      Math.max(0, ttl),
-    );
-    const entered = new Set<string>();
-    socket.on('disconnect', () => {
-      clearTimeout(expiry);
-      for (const ws of entered) activity.left(ws, ctx.user.id);
-    });
+    this.expiry.track(ctx.expiresAt);
+    for (const [event, listener] of this.listeners) socket.on(event, listener);
+  }
 
-    const on = (event: string, fn: (id: string) => Promise<void>) => {
-      socket.on(event, (payload: unknown, ack?: unknown) => {
-        const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => {};
-        const parsed = IdPayload.safeParse(payload);
-        if (!parsed.success) return reply({ ok: false, error: 'Payload must be {id} with a valid id.' });
-        fn(parsed.data.id).then(
-          () => reply({ ok: true }),
-          (err: unknown) => reply({ ok: false, error: err instanceof Error ? err.message : 'failed' }),
-        );
-      });
-    };
+  /** Stop the session-expiry timer (shutdown). */
+  close(): void {
+    this.expiry.close();
+  }
 
-    on(APP_EVENTS.watchClass, async (classId) => {
-      const membership = await store.getMembership(classId, ctx.user.id);
-      if (!membership && ctx.user.role !== 'admin') throw new Error('Not a member of that class.');
-      await socket.join(rooms.klass(classId));
-      if (ctx.user.role === 'admin' || membership?.role === 'teacher' || membership?.role === 'ta') await socket.join(rooms.staff(classId));
-    });
-    on(APP_EVENTS.enterWorkspace, async (workspaceId) => {
-      const d = await policy.workspace(ctx.user, workspaceId);
-      if (d.access === 'none') throw new Error('No access to that workspace.');
-      await socket.join(rooms.workspace(workspaceId));
-      if (!entered.has(workspaceId)) {
-        entered.add(workspaceId);
-        activity.entered(workspaceId, ctx.user.id);
-      }
-    });
-    // P-RUN-1: a run's events go to the rest of the workspace's room; only from a socket that
-    // entered the workspace (so it passed the access check), validated and rate-limited.
-    const runBucket = new TokenBucket(RUN_EVENTS_PER_SECOND, RUN_EVENTS_BURST, Date.now());
-    socket.on(APP_EVENTS.runEvent, (payload: unknown, ack?: unknown) => {
-      const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => {};
-      const parsed = RunEventPayload.safeParse(payload);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        return reply({ ok: false, error: `Invalid run event: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim() });
-      }
-      const { workspaceId, event } = parsed.data;
-      if (!entered.has(workspaceId)) return reply({ ok: false, error: 'Enter the workspace first.' });
-      if (!runBucket.tryTake(Date.now())) return reply({ ok: false, error: 'Too many run events; slow down.' });
-      const push: RunBroadcastPush = { ...event, workspaceId, by: { id: ctx.user.id, displayName: ctx.user.displayName }, at: Date.now() };
-      socket.to(rooms.workspace(workspaceId)).emit(APP_PUSH.runEvent, push);
-      reply({ ok: true });
-    });
-    on(APP_EVENTS.leaveWorkspace, async (workspaceId) => {
-      await socket.leave(rooms.workspace(workspaceId));
-      if (entered.delete(workspaceId)) activity.left(workspaceId, ctx.user.id);
-    });
+  private stateOf(socket: Socket): SocketState {
+    let state = this.states.get(socket);
+    if (!state) {
+      state = { entered: new Set(), runBucket: null };
+      this.states.set(socket, state);
+      socket.on('disconnect', this.onDisconnect);
+    }
+    return state;
+  }
+
+  private detach(socket: Socket): void {
+    const state = this.states.get(socket);
+    if (!state) return;
+    this.states.delete(socket);
+    const userId = authOf(socket).user.id;
+    for (const ws of state.entered) this.o.activity.left(ws, userId);
+  }
+
+  private async watchClass(socket: Socket, classId: string): Promise<void> {
+    const { user } = authOf(socket);
+    const membership = await this.o.store.getMembership(classId, user.id);
+    if (!membership && user.role !== 'admin') throw new Error('Not a member of that class.');
+    await socket.join(rooms.klass(classId));
+    if (user.role === 'admin' || membership?.role === 'teacher' || membership?.role === 'ta') await socket.join(rooms.staff(classId));
+  }
+
+  private async enterWorkspace(socket: Socket, workspaceId: string): Promise<void> {
+    const { user } = authOf(socket);
+    const d = await this.o.policy.workspace(user, workspaceId);
+    if (d.access === 'none') throw new Error('No access to that workspace.');
+    await socket.join(rooms.workspace(workspaceId));
+    const { entered } = this.stateOf(socket);
+    if (!entered.has(workspaceId)) {
+      entered.add(workspaceId);
+      this.o.activity.entered(workspaceId, user.id);
+    }
+  }
+
+  private async leaveWorkspace(socket: Socket, workspaceId: string): Promise<void> {
+    await socket.leave(rooms.workspace(workspaceId));
+    if (this.states.get(socket)?.entered.delete(workspaceId)) this.o.activity.left(workspaceId, authOf(socket).user.id);
+  }
+
+  /**
+   * P-RUN-1: a run's events go to the rest of the workspace's room; only from a socket that
+   * entered the workspace (so it passed the access check), validated and rate-limited.
+   */
+  private runEvent(socket: Socket, payload: unknown, ack: unknown): void {
+    const reply: Ack = typeof ack === 'function' ? (ack as Ack) : () => {};
+    const parsed = RunEventPayload.safeParse(payload);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return reply({ ok: false, error: `Invalid run event: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim() });
+    }
+    const { workspaceId, event } = parsed.data;
+    const state = this.states.get(socket);
+    if (!state?.entered.has(workspaceId)) return reply({ ok: false, error: 'Enter the workspace first.' });
+    state.runBucket ??= new TokenBucket(RUN_EVENTS_PER_SECOND, RUN_EVENTS_BURST, Date.now());
+    if (!state.runBucket.tryTake(Date.now())) return reply({ ok: false, error: 'Too many run events; slow down.' });
+    const { user } = authOf(socket);
+    const push: RunBroadcastPush = { ...event, workspaceId, by: { id: user.id, displayName: user.displayName }, at: Date.now() };
+    socket.to(rooms.workspace(workspaceId)).emit(APP_PUSH.runEvent, push);
+    reply({ ok: true });
   }
 
   private async closeRoom(room: string, reason: CloseReason, message: string, retryAfterMs: number | null): Promise<void> {

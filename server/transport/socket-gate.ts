@@ -2,6 +2,7 @@ import type { Socket } from 'socket.io';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { CLOSE_EVENT, CloseReason, SHAREDB_EVENT, type CloseNotice } from '../../lib/protocol';
 import { SocketIoJsonStream } from './socket-io-json-stream';
+import { SharedFrames } from './shared-frames';
 import type { Logger } from '../logger';
 
 export interface SocketGateOptions {
@@ -10,6 +11,8 @@ export interface SocketGateOptions {
   logger: Logger;
   /** Told the code of every error reply and every close notice (metrics). */
   onError?: (code: string) => void;
+  /** Encode each op and presence update once for all subscribers (default true). */
+  sharedFrames?: boolean;
 }
 
 /**
@@ -22,9 +25,12 @@ export class SocketGate {
   private readonly limiter: RateLimiterMemory;
   private readonly logger: Logger;
   private readonly onError: ((code: string) => void) | null;
+  /** One per process: an op's copies for every subscriber on this process share one encoding. */
+  readonly frames: SharedFrames | null;
 
   constructor(options: SocketGateOptions) {
     this.onError = options.onError ?? null;
+    this.frames = options.sharedFrames === false ? null : new SharedFrames();
     // Averaged over a 2 s window, so a burst of twice the rate (opening 50 files at once) passes.
     this.limiter = new RateLimiterMemory({ points: options.messagesPerSecond * 2, duration: 2 });
     this.logger = options.logger;
@@ -32,7 +38,7 @@ export class SocketGate {
 
   /** Wire `socket` to a ShareDB stream and return it, for `backend.listen(stream, req)`. */
   open(socket: Socket): SocketIoJsonStream {
-    const stream = new SocketIoJsonStream(socket, this.onError);
+    const stream = new SocketIoJsonStream(socket, this.onError, this.frames);
     let closing = false;
     const close = (notice: CloseNotice) => {
       if (closing) return;

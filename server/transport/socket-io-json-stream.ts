@@ -1,6 +1,7 @@
 import { Duplex } from 'node:stream';
 import type { Socket } from 'socket.io';
 import { SHAREDB_EVENT } from '../../lib/protocol';
+import type { SharedFrames } from './shared-frames';
 
 /**
  * Presents one Socket.io socket as the object-mode Duplex that `backend.listen()` expects.
@@ -12,6 +13,8 @@ export class SocketIoJsonStream extends Duplex {
     private readonly socket: Socket,
     /** Told the code of every error reply ShareDB sends (for the errors metric). */
     private readonly onErrorReply: ((code: string) => void) | null = null,
+    /** Encodes an op or presence update once for all its subscribers; null encodes per socket. */
+    private readonly frames: SharedFrames | null = null,
   ) {
     super({ objectMode: true, allowHalfOpen: false });
     socket.on('disconnect', () => {
@@ -31,7 +34,10 @@ export class SocketIoJsonStream extends Duplex {
 
   override _write(message: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     // A disconnected socket would buffer in socket.io forever; ShareDB resyncs on reconnect anyway.
-    if (this.socket.connected) this.socket.emit(SHAREDB_EVENT, JSON.stringify(message));
+    if (this.socket.connected) {
+      if (this.frames) this.frames.send(this.socket, message as Record<string, unknown>);
+      else this.socket.emit(SHAREDB_EVENT, JSON.stringify(message));
+    }
     if (this.onErrorReply) {
       const error = (message as { error?: { code?: unknown } }).error;
       if (error) this.onErrorReply(typeof error.code === 'string' ? error.code : 'unknown');

@@ -23,12 +23,16 @@ afterAll(() => {
   fs.rmSync(tempDir, { recursive: true, force: true });
 });
 
-describe('SqliteDB: sharedb/test/db conformance suite', () => {
+// Once as each commit in its own transaction, once with group commit (what the server runs alone).
+describe.each([
+  ['one transaction per commit', false],
+  ['group commit', true],
+])('SqliteDB (%s): sharedb/test/db conformance suite', (_name, groupCommit) => {
   runDbConformanceSuite({
     create(callback) {
       let db: SqliteDB;
       try {
-        db = new SqliteDB({ filename: freshFile() });
+        db = new SqliteDB({ filename: freshFile(), groupCommit });
       } catch (err) {
         return callback(err as Error);
       }
