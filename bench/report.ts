@@ -6,8 +6,8 @@ import type { BenchOptions } from './options';
 /** What the bench prints: progress lines, the result tables and the goal verdicts. */
 
 /** The issue's goals, for the 2-core machine. */
-const GOAL = { rooms: 50, editors: 10, cps: 5, p99Ms: 100, idleConnections: 5000, idleKbPerConnection: 20 };
-
+/** Issue 6's goals (the collaborative core's were 50 rooms and 5,000 connections under 20 KB). */
+const GOAL = { rooms: 100, editors: 10, cps: 5, p99Ms: 100, idleConnections: 10_000, idleKbPerConnection: 10 };
 
 /** A timestamped progress line. */
 export function log(line: string): void {
@@ -72,8 +72,8 @@ export function evaluateGoals(
   if (idle.tandem) {
     const run = idle.tandem;
     goals.push({
-      goal: `${GOAL.idleConnections} idle connections under ${GOAL.idleKbPerConnection} KB each (Tandem)`,
-      met: run.connected >= GOAL.idleConnections ? run.kbPerConnection < GOAL.idleKbPerConnection : null,
+      goal: `${GOAL.idleConnections} idle connections at ≤ ${GOAL.idleKbPerConnection} KB each (Tandem)`,
+      met: run.connected >= GOAL.idleConnections ? run.kbPerConnection <= GOAL.idleKbPerConnection : null,
       detail: `${fmt(run.kbPerConnection)} KB/conn over ${run.connected} connections${run.connected >= GOAL.idleConnections ? '' : ' (fewer than the goal)'}`,
     });
   }
