@@ -368,7 +368,14 @@ export class SqliteDB extends ShareDB.DB {
 
   /** Begin this turn's group transaction, if none is open; it commits when the turn ends. */
   private openGroup(): void {
-    if (this.group) return;
+    if (this.group) {
+      // SQLite can end a transaction by itself (e.g. after SQLITE_FULL or an I/O error); a commit
+      // run now would be stored on its own while its group is told the COMMIT failed.
+      if (!this.db.inTransaction) {
+        throw new StorageError(StorageErrorCode.Failed, 'Storage failed while committing an op: its group transaction was rolled back.');
+      }
+      return;
+    }
     this.checkOpen();
     // IMMEDIATE: the write lock is held from here, so the version checks inside stay exact.
     this.groupStatements.begin.run();

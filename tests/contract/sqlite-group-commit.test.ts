@@ -92,15 +92,19 @@ describe('SqliteDB group commit', () => {
     const pending = [commit('a', 2), commit('b', 1)];
     // Another user of the connection ends the group's transaction: its COMMIT then fails.
     db.connection.database.exec('ROLLBACK');
+    // A commit later in the same turn must not be stored on its own outside the group.
+    pending.push(commit('c', 1));
     const outcomes = await Promise.all(pending);
-    for (const outcome of outcomes) {
+    for (const outcome of outcomes.slice(0, 2)) {
       expect(outcome).toHaveProperty('error');
       expect((outcome as { error: Error }).error.message).toMatch(/committing a group of ops/);
     }
+    expect((outcomes[2] as { error: Error }).error.message).toMatch(/group transaction was rolled back/);
     expect(db.stats().failedCommitGroups).toBe(1);
     expect(opsOnDisk()).toBe(1);
     expect(await snapshot('a')).toMatchObject({ v: 1, data: { base: true } });
     expect((await snapshot('b')).v).toBe(0);
+    expect((await snapshot('c')).v).toBe(0);
     // The adapter carries on: the same versions commit in a later turn.
     expect(await Promise.all([commit('a', 2), commit('b', 1)])).toEqual([{ ok: true }, { ok: true }]);
     expect(opsOnDisk()).toBe(3);
