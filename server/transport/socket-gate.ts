@@ -3,6 +3,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { CLOSE_EVENT, CloseReason, SHAREDB_EVENT, type CloseNotice } from '../../lib/protocol';
 import { SocketIoJsonStream } from './socket-io-json-stream';
 import { SharedFrames } from './shared-frames';
+import { CoalescedWrites } from './coalesced-writes';
 import type { Logger } from '../logger';
 
 export interface SocketGateOptions {
@@ -13,6 +14,8 @@ export interface SocketGateOptions {
   onError?: (code: string) => void;
   /** Encode each op and presence update once for all subscribers (default true). */
   sharedFrames?: boolean;
+  /** Write each socket's ShareDB messages of one turn with one system call (default true). */
+  coalesceWrites?: boolean;
 }
 
 /**
@@ -27,10 +30,16 @@ export class SocketGate {
   private readonly onError: ((code: string) => void) | null;
   /** One per process: an op's copies for every subscriber on this process share one encoding. */
   readonly frames: SharedFrames | null;
+  /** One per process: holds sockets written to this turn until the turn ends. */
+  readonly writes: CoalescedWrites | null;
 
   constructor(options: SocketGateOptions) {
     this.onError = options.onError ?? null;
     this.frames = options.sharedFrames === false ? null : new SharedFrames();
+    this.writes =
+      options.coalesceWrites === false
+        ? null
+        : new CoalescedWrites((err) => options.logger.error({ err }, 'flushing a socket at the end of the turn failed'));
     // Averaged over a 2 s window, so a burst of twice the rate (opening 50 files at once) passes.
     this.limiter = new RateLimiterMemory({ points: options.messagesPerSecond * 2, duration: 2 });
     this.logger = options.logger;
@@ -38,7 +47,7 @@ export class SocketGate {
 
   /** Wire `socket` to a ShareDB stream and return it, for `backend.listen(stream, req)`. */
   open(socket: Socket): SocketIoJsonStream {
-    const stream = new SocketIoJsonStream(socket, this.onError, this.frames);
+    const stream = new SocketIoJsonStream(socket, this.onError, this.frames, this.writes);
     let closing = false;
     const close = (notice: CloseNotice) => {
       if (closing) return;

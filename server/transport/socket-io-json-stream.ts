@@ -2,6 +2,7 @@ import { Duplex } from 'node:stream';
 import type { Socket } from 'socket.io';
 import { SHAREDB_EVENT } from '../../lib/protocol';
 import type { SharedFrames } from './shared-frames';
+import type { CoalescedWrites } from './coalesced-writes';
 
 /**
  * Presents one Socket.io socket as the object-mode Duplex that `backend.listen()` expects.
@@ -15,6 +16,8 @@ export class SocketIoJsonStream extends Duplex {
     private readonly onErrorReply: ((code: string) => void) | null = null,
     /** Encodes an op or presence update once for all its subscribers; null encodes per socket. */
     private readonly frames: SharedFrames | null = null,
+    /** Writes this turn's messages to the socket with one system call; null writes each at once. */
+    private readonly writes: CoalescedWrites | null = null,
   ) {
     super({ objectMode: true, allowHalfOpen: false });
     socket.on('disconnect', () => {
@@ -35,6 +38,7 @@ export class SocketIoJsonStream extends Duplex {
   override _write(message: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     // A disconnected socket would buffer in socket.io forever; ShareDB resyncs on reconnect anyway.
     if (this.socket.connected) {
+      this.writes?.hold(this.socket);
       if (this.frames) this.frames.send(this.socket, message as Record<string, unknown>);
       else this.socket.emit(SHAREDB_EVENT, JSON.stringify(message));
     }

@@ -1,9 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Server as IoServer, type Socket } from 'socket.io';
-import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
+import type { Socket } from 'socket.io';
+import type { Socket as ClientSocket } from 'socket.io-client';
 import { SHAREDB_EVENT } from '../../lib/protocol';
 import { SharedFrames } from '../../server/transport/shared-frames';
+import { waitFor } from '../helpers/clients';
+import { startSocketIoPair, type SocketIoPair } from '../helpers/socket-io-pair';
 
 /**
  * One real Socket.io server and real clients over WebSocket and long-polling: what each client
@@ -11,44 +11,28 @@ import { SharedFrames } from '../../server/transport/shared-frames';
  * not.
  */
 describe('SharedFrames: one encoding per op for all subscribers', () => {
-  let httpServer: http.Server;
-  let ioServer: IoServer;
-  const serverSockets: Socket[] = [];
-  const clients: ClientSocket[] = [];
+  let pair: SocketIoPair;
+  let serverSockets: Socket[];
+  let clients: ClientSocket[];
   const received = new Map<ClientSocket, string[]>();
 
   beforeAll(async () => {
-    httpServer = http.createServer();
-    ioServer = new IoServer(httpServer);
-    ioServer.on('connection', (socket) => serverSockets.push(socket));
-    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-    const { port } = httpServer.address() as AddressInfo;
     // Two over WebSocket (the pre-computed frame), one over polling (engine.io encodes it itself).
-    for (const transports of [['websocket'], ['websocket'], ['polling']]) {
-      const client = connect(`http://127.0.0.1:${port}`, { transports, forceNew: true, reconnection: false });
+    pair = await startSocketIoPair([['websocket'], ['websocket'], ['polling']], (client) => {
       received.set(client, []);
       client.on(SHAREDB_EVENT, (data: string) => received.get(client)!.push(data));
-      clients.push(client);
-      await new Promise<void>((resolve, reject) => {
-        client.once('connect', () => resolve());
-        client.once('connect_error', reject);
-      });
-    }
-    await waitFor(() => serverSockets.length === 3);
+    });
+    ({ serverSockets, clients } = pair);
   });
 
-  afterAll(async () => {
-    for (const client of clients) client.close();
-    ioServer.close();
-    await new Promise((resolve) => httpServer.close(resolve));
-  });
+  afterAll(() => pair.close());
 
   beforeEach(() => {
     for (const list of received.values()) list.length = 0;
   });
 
   async function delivered(count: number): Promise<string[][]> {
-    await waitFor(() => clients.every((c) => received.get(c)!.length >= count));
+    await waitFor(() => clients.every((c) => received.get(c)!.length >= count), 'every client to get its messages');
     return clients.map((c) => received.get(c)!.slice());
   }
 
@@ -112,15 +96,7 @@ describe('SharedFrames: one encoding per op for all subscribers', () => {
     op[1] = 'z'; // ShareDB never does this; the turn boundary still bounds what can be stale.
     frames.send(serverSockets[1]!, opMessage(op));
     expect(frames.reused).toBe(0);
-    await waitFor(() => received.get(clients[1]!)!.length === 1);
+    await waitFor(() => received.get(clients[1]!)!.length === 1, 'the message');
     expect(received.get(clients[1]!)).toEqual([JSON.stringify(opMessage([2, 'z']))]);
   });
 });
-
-async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > timeoutMs) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
