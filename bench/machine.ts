@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { machineBusyPct, machineCpu } from './proc-stats';
+import { LISTEN_BACKLOG, effectiveListenBacklog } from '../server/listen-backlog';
 import { log } from './report';
 
 /**
@@ -48,5 +49,7 @@ export function machineFacts(): Record<string, unknown> {
     memGiB: Math.round(os.totalmem() / 2 ** 30),
     kernel: os.release(),
     ulimitN,
+    // The accept queue the server gets: it decides how a reconnect storm goes (docs/operations.md).
+    listenBacklog: effectiveListenBacklog(LISTEN_BACKLOG) ?? 'unknown',
   };
 }

@@ -717,7 +717,8 @@ async function main(): Promise<void> {
   const machine = machineFacts();
   log(
     `${options.clients} clients, ${options.perDoc} per doc, ${options.editorsPerDoc} editor(s) per doc at ${options.cps} chars/s; ` +
-      `${options.typeBeforeS} s typing, then ${options.signal}, ${options.outageS} s outage; ${options.workers} workers; seed ${options.seed}; ulimit -n ${String(machine.ulimitN)}`,
+      `${options.typeBeforeS} s typing, then ${options.signal}, ${options.outageS} s outage; ${options.workers} workers; seed ${options.seed}; ulimit -n ${String(machine.ulimitN)}; ` +
+      `listen backlog ${String(machine.listenBacklog)} (net.core.somaxconn caps it)`,
   );
   const ulimit = Number(machine.ulimitN);
   if (Number.isFinite(ulimit) && options.clients + 200 > ulimit) {

@@ -13,6 +13,7 @@ import { errorHandler } from './http/error-handler';
 import type { Logger } from './logger';
 import { WorkspaceService } from './services/workspace-service';
 import { SocketGate, closeWithNotice } from './transport/socket-gate';
+import { LISTEN_BACKLOG, STORM_READY_BACKLOG, effectiveListenBacklog } from './listen-backlog';
 import { TandemError } from './errors';
 import path from 'node:path';
 import { SqliteClassroomStore, CLASSROOM_FILE_NAME, type ClassroomStore } from '../prisma-free-db';
@@ -63,9 +64,6 @@ export interface TandemServer {
   /** Ordered graceful shutdown; resolves when the store is closed. */
   stop(): Promise<void>;
 }
-
-/** Pending connections the kernel may queue for us (capped by net.core.somaxconn, 4096 on Linux ≥ 5.4). */
-const LISTEN_BACKLOG = 4096;
 
 /**
  * One process, one port: Next.js pages, the REST API, Socket.io and ShareDB share one
@@ -374,15 +372,21 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    // A restart brings every client back at once: with Node's default backlog (511) the kernel
-    // drops the overflow, and each dropped client waits out SYN retransmits (bench:reconnect).
+    // A restart brings every client back at once (see listen-backlog.ts).
     server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const port = (server.address() as AddressInfo).port;
-  logger.info({ port, host: config.host, ui: config.uiEnabled }, 'tandem listening');
+  const listenBacklog = effectiveListenBacklog(LISTEN_BACKLOG);
+  logger.info({ port, host: config.host, ui: config.uiEnabled, listenBacklog }, 'tandem listening');
+  if (listenBacklog !== null && listenBacklog < STORM_READY_BACKLOG) {
+    logger.info(
+      { listenBacklog, recommended: STORM_READY_BACKLOG },
+      'listen queue capped by net.core.somaxconn: after a restart, thousands of clients reconnecting at once will overflow it and come back more slowly (docs/operations.md, "Restart storms")',
+    );
+  }
 
   let stopping: Promise<void> | null = null;
   let runnerStopped: Promise<void> = Promise.resolve();
