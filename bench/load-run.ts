@@ -8,7 +8,7 @@ import { Histogram, type LatencySummary } from './histogram';
 import type { DriverToLoadWorker, LoadWorkerResult, LoadWorkerToDriver, RoomProblem, RoomSpec } from './messages';
 import type { BenchOptions } from './options';
 import { summarizeProfileWindow, type ProfileSummary } from './profile-summary';
-import { RssSampler, cpuTimeMs, ioStat, machineBusyPct, machineCpu, schedStat } from './proc-stats';
+import { RssSampler, cpuTimesMs, ioStat, machineBusyPct, machineCpu, schedStat } from './proc-stats';
 import { log } from './report';
 import { forkWorker, killAll, nextMessage } from './worker-ipc';
 
@@ -50,6 +50,8 @@ export interface LoadRun {
     cpuMs: number;
     cpuMsPerAckedOp: number;
     cpuMsPerCommit: number;
+    /** Kernel (system) part of cpuMsPerAckedOp; absent in results from before it was recorded. */
+    systemCpuMsPerAckedOp?: number;
     rssKbEnd: number;
     rssKbPeak: number;
     /** Commits that lost a race and were retried, per successful commit (raw only: Tandem exposes no counter). */
@@ -121,7 +123,7 @@ export async function runLoad(target: Target, round: number, options: BenchOptio
 
     // The server side of the window, measured from outside the server process.
     await sleep(startEpochMs + warmupMs - Date.now());
-    const cpu0 = cpuTimeMs(server.pid);
+    const cpu0 = cpuTimesMs(server.pid);
     const machine0 = machineCpu();
     const sched0 = schedStat(server.pid);
     const io0 = ioStat(server.pid);
@@ -129,7 +131,7 @@ export async function runLoad(target: Target, round: number, options: BenchOptio
     const rss = new RssSampler(server.pid).start();
     const retries0 = await submitRetries(server);
     await sleep(startEpochMs + warmupMs + durationMs - Date.now());
-    const cpu1 = cpuTimeMs(server.pid);
+    const cpu1 = cpuTimesMs(server.pid);
     const machine1 = machineCpu();
     const sched1 = schedStat(server.pid);
     const io1 = ioStat(server.pid);
@@ -145,7 +147,8 @@ export async function runLoad(target: Target, round: number, options: BenchOptio
       clients,
       connectMs,
       windowS: Number(hr1 - hr0) / 1e9,
-      serverCpuMs: cpu1 - cpu0,
+      serverCpuMs: cpu1.userMs + cpu1.systemMs - cpu0.userMs - cpu0.systemMs,
+      serverSystemCpuMs: cpu1.systemMs - cpu0.systemMs,
       machineBusyPct: machineBusyPct(machine0, machine1),
       rssKbEnd: rss.lastKb,
       rssKbPeak: rss.peakKb,
@@ -178,6 +181,8 @@ interface ServerSide {
   connectMs: number;
   windowS: number;
   serverCpuMs: number;
+  /** The part of serverCpuMs spent in the kernel (system calls: sockets, disk). */
+  serverSystemCpuMs: number;
   machineBusyPct: number;
   rssKbEnd: number;
   rssKbPeak: number;
@@ -233,6 +238,7 @@ function summarizeLoad(target: Target, round: number, options: BenchOptions, res
       cpuMs: side.serverCpuMs,
       cpuMsPerAckedOp: ackedOps ? side.serverCpuMs / ackedOps : NaN,
       cpuMsPerCommit: commits ? side.serverCpuMs / commits : NaN,
+      systemCpuMsPerAckedOp: ackedOps ? side.serverSystemCpuMs / ackedOps : NaN,
       rssKbEnd: side.rssKbEnd,
       rssKbPeak: side.rssKbPeak,
       submitRetriesPerCommit: side.submitRetries !== null && commits ? side.submitRetries / commits : null,

@@ -22,12 +22,18 @@ function clockTicks(): number {
 
 /** User + system CPU time the process has used so far, in milliseconds (10 ms resolution). */
 export function cpuTimeMs(pid: number): number {
+  const { userMs, systemMs } = cpuTimesMs(pid);
+  return userMs + systemMs;
+}
+
+/** CPU time of a whole process split into user and kernel (system) time, in ms. */
+export function cpuTimesMs(pid: number): { userMs: number; systemMs: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may contain spaces; fields after it are counted from its ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
-  return ((utime + stime) * 1000) / clockTicks();
+  return { userMs: (utime * 1000) / clockTicks(), systemMs: (stime * 1000) / clockTicks() };
 }
 
 /** Resident set size (VmRSS) in KiB. */

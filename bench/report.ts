@@ -105,6 +105,7 @@ export function loadTable(load: Partial<Record<Target, LoadRun>>): string {
   add('server disk writes (MB/s)', (x) => x.server.diskWriteMBps, 2);
   add('server write syscalls/s', (x) => x.server.writeSyscallsPerSec, 0);
   add('server CPU-ms per acked op', (x) => x.server.cpuMsPerAckedOp, 3);
+  add('  of which in the kernel (system)', (x) => x.server.systemCpuMsPerAckedOp ?? NaN, 3);
   add('server CPU-ms per commit', (x) => x.server.cpuMsPerCommit, 3);
   add('submit retries per commit', (x) => x.server.submitRetriesPerCommit ?? NaN, 2);
   add('server RSS end (MB)', (x) => x.server.rssKbEnd / 1024);
