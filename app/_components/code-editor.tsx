@@ -256,6 +256,8 @@ export default function CodeEditor(props: CodeEditorProps) {
     let cursors: RemoteCursors | null = null;
     let keys: monaco.IDisposable | null = null;
     let model: monaco.editor.ITextModel | null = null;
+    // Where the keyboard was when this file started to open (see mayTakeFocus).
+    const focusAtOpen = document.activeElement;
     setFileState({ status: 'loading' });
 
     fileDoc.subscribe((err: unknown) => {
@@ -302,7 +304,7 @@ export default function CodeEditor(props: CodeEditorProps) {
         onError: () => {},
       });
       setFileState({ status: 'ready' });
-      editor.focus();
+      if (mayTakeFocus(document.activeElement, focusAtOpen, editor.getContainerDomNode())) editor.focus();
     });
 
     // Idempotent: runs on file switch, or first thing when the editor itself is torn down.
@@ -447,4 +449,14 @@ export default function CodeEditor(props: CodeEditorProps) {
       )}
     </>
   );
+}
+
+/**
+ * A file that finishes loading takes the keyboard only if the person has not put it somewhere
+ * else meanwhile. Loading is a server round trip; on a slow network someone who clicked a file and
+ * then "New file" (or the chat box) must not have their half-typed name blurred away.
+ */
+function mayTakeFocus(now: Element | null, atOpen: Element | null, editorNode: Element): boolean {
+  if (!now || now === now.ownerDocument.body) return true;
+  return now === atOpen || editorNode.contains(now);
 }

@@ -3,7 +3,7 @@
  * where people are, the theme, read-only viewers, pair roles and follow mode. Real Chromium,
  * real server process.
  */
-import type { Browser, Request } from 'playwright-core';
+import type { Browser, Request, WebSocketRoute } from 'playwright-core';
 import { pairWorkspace, personalWorkspace, PASSWORD, signUp } from './helpers/accounts';
 import { cursorLabels, editorText, eventually, launchChromium, newUser, openWorkspace, placeCaret, waitForEditor, type User } from './helpers/browser';
 import { ServerReader } from './helpers/server-text';
@@ -147,6 +147,56 @@ test('[E2E-7] creating, renaming and deleting files in one page shows up live in
     await ada.page.unroute('**/api/workspaces/*/files');
   } finally {
     await Promise.all([ada.context.close(), bob.context.close()]);
+  }
+});
+
+test('[E2E-7b] a file that finishes loading late does not take the keyboard from the new-file field', async () => {
+  const pair = await pairWorkspace(server.baseUrl, {
+    names: ['Ada', 'Bob'],
+    title: 'Focus',
+    files: [
+      { name: 'a.py', content: 'a = 1\n' },
+      { name: 'b.py', content: 'b = 2\n' },
+    ],
+  });
+  const ada = await newUser(browser, server.baseUrl, pair.students[0]!);
+  // Hold what the server sends, to make the slow campus network deterministic: b.py's contents
+  // arrive only after Ada has moved on to the new-file field.
+  let hold = false;
+  const held: Array<string | Buffer> = [];
+  let toPage: WebSocketRoute | null = null;
+  await ada.page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    toPage = ws;
+    const upstream = ws.connectToServer();
+    upstream.onMessage((message) => (hold ? held.push(message) : ws.send(message)));
+  });
+  try {
+    await openWorkspace(ada.page, pair.workspace.id);
+    expect(await editorText(ada.page)).toBe('a = 1\n');
+    expect(toPage).not.toBeNull();
+
+    hold = true;
+    await ada.page.locator('[data-testid="file-row"][data-name="b.py"] .file-button').click();
+    await ada.page.locator('[data-testid="editor"][data-state="loading"]').waitFor();
+    await ada.page.getByTestId('new-file').click();
+    const input = ada.page.getByTestId('file-name-input');
+    await input.waitFor();
+    hold = false;
+    for (const message of held.splice(0)) toPage!.send(message);
+
+    await waitForEditor(ada.page);
+    expect(await editorText(ada.page)).toBe('b = 2\n');
+    // The field is still there, still has the keyboard, and still works.
+    expect(await input.count()).toBe(1);
+    expect(await input.evaluate((el) => el === document.activeElement)).toBe(true);
+    await ada.page.keyboard.type('c.py');
+    await ada.page.keyboard.press('Enter');
+    await ada.page.getByTestId('open-file-name').getByText('c.py', { exact: true }).waitFor();
+    await waitForEditor(ada.page);
+    // A file opened by the person themselves does take the keyboard: typing goes into it.
+    await eventually(() => ada.page.evaluate(() => document.activeElement?.closest('[data-testid="editor"]') != null), (inEditor) => inEditor, 10_000, 'the new file to have the keyboard');
+  } finally {
+    await ada.context.close();
   }
 });
 
