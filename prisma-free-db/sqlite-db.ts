@@ -81,6 +81,12 @@ export type SqliteDBOptions = (SqliteConnectionOptions | { connection: SqliteCon
    * other process writes, since the write lock is held until the end of the turn.
    */
   groupCommit?: boolean;
+  /**
+   * Called each time group commit queues the end of a turn's group with setImmediate. An immediate
+   * queued by this callback runs after that group's COMMIT and its callbacks, in the same turn: the
+   * server uses it to send the acks and ops they release without waiting a loop iteration.
+   */
+  onGroupQueued?: () => void;
 };
 
 /** Counters for tests, the benchmark and operators; all monotonic except the cache gauges. */
@@ -201,6 +207,7 @@ export class SqliteDB extends ShareDB.DB {
   private readonly persistWhenIdleMs: number;
   private readonly idleTimer: NodeJS.Timeout | undefined;
   private readonly groupCommit: boolean;
+  private readonly onGroupQueued: (() => void) | null;
   private readonly groupStatements: { begin: Database.Statement; commit: Database.Statement; rollback: Database.Statement };
   /** The commits of the current turn, in call order, while a group's transaction is open. */
   private group: SettleCommit[] | null = null;
@@ -241,6 +248,7 @@ export class SqliteDB extends ShareDB.DB {
     this.pollDebounce = options.pollDebounce;
     this.pollInterval = undefined;
     this.groupCommit = options.groupCommit === true;
+    this.onGroupQueued = options.onGroupQueued ?? null;
     this.cache = new SnapshotCache(maxBytes);
     this.persistEveryVersions = persistEveryVersions;
     this.persistWhenIdleMs = persistWhenIdleMs;
@@ -381,6 +389,14 @@ export class SqliteDB extends ShareDB.DB {
     this.groupStatements.begin.run();
     this.group = [];
     setImmediate(() => this.endGroup());
+    if (this.onGroupQueued) {
+      try {
+        this.onGroupQueued();
+      } catch (err) {
+        // A hook's failure must not fail the commit that opened the group.
+        process.emitWarning(`onGroupQueued failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
   }
 
   /**

@@ -18,6 +18,8 @@ export interface SqliteStoreOptions {
   walCheckpoints?: WalCheckpointOptions | undefined;
   /** One write transaction per event-loop turn for its commits; see SqliteDBOptions. Default off. */
   groupCommit?: boolean | undefined;
+  /** See SqliteDBOptions.onGroupQueued. */
+  onGroupQueued?: (() => void) | undefined;
 }
 
 /** The embedded store, with the SQLite specifics tests and operators may look at. */
@@ -46,7 +48,12 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let db: SqliteDB;
   let milestoneDb: SqliteMilestoneDB;
   try {
-    db = new SqliteDB({ connection, snapshotCache: options.snapshotCache, groupCommit: options.groupCommit === true });
+    db = new SqliteDB({
+      connection,
+      snapshotCache: options.snapshotCache,
+      groupCommit: options.groupCommit === true,
+      ...(options.onGroupQueued ? { onGroupQueued: options.onGroupQueued } : {}),
+    });
     milestoneDb = new SqliteMilestoneDB({ connection, interval: options.milestoneInterval });
   } catch (err) {
     connection.close();

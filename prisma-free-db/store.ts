@@ -66,6 +66,11 @@ export interface OpenStoreOptions {
    * that already saw the newer version ("Op version newer than current snapshot").
    */
   sharedWithOtherProcesses?: boolean;
+  /**
+   * SQLite with group commit only: called when a turn's group commit is queued (see
+   * SqliteDBOptions.onGroupQueued). MongoDB settles commits from its own I/O and never calls it.
+   */
+  onGroupQueued?: () => void;
   /** Save a milestone snapshot every N versions of a doc (faster history loads). Unset: never. */
   milestoneInterval?: number;
   /**
@@ -96,6 +101,6 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     milestoneInterval: options.milestoneInterval,
     // Both only when this process is the file's sole writer: other processes' commits would make
     // a cache stale, and would wait for a group's write lock until the end of our turn.
-    ...(options.sharedWithOtherProcesses ? { snapshotCache: { maxBytes: 0 } } : { groupCommit: true }),
+    ...(options.sharedWithOtherProcesses ? { snapshotCache: { maxBytes: 0 } } : { groupCommit: true, onGroupQueued: options.onGroupQueued }),
   });
 }

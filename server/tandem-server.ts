@@ -71,6 +71,7 @@ export interface TandemServer {
  * reverse, bounded by SHUTDOWN_BUDGET_MS.
  */
 export async function startTandemServer(config: Config, logger: Logger): Promise<TandemServer> {
+  let afterStoreGroup = (): void => {};
   const store = await openStore({
     mongodbUrl: config.mongodbUrl,
     dataDir: config.dataDir,
@@ -79,6 +80,9 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     collections: Object.values(COLLECTIONS),
     // With Redis, several processes serve the same docs (on one host, from one SQLite file).
     sharedWithOtherProcesses: config.redisUrl !== null,
+    // Group commit releases acks and ops from an immediate; the socket gate (made below) sends them
+    // in the same turn.
+    onGroupQueued: () => afterStoreGroup(),
   });
   logger.info({ store: store.kind }, 'store open');
   // ShareDB never listens here; a failed milestone save costs history speed, not data.
@@ -333,6 +337,8 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     logger,
     onError: (code) => metrics.errors.inc({ code, via: 'sharedb' }),
   });
+  const writes = gate.writes;
+  if (writes) afterStoreGroup = () => writes.flushAfterQueuedWork();
   metricsSources.sockets = () => io.engine.clientsCount;
   metricsSources.docSubscriptions = () => (collab.backend.pubsub as unknown as { streamsCount: number }).streamsCount;
   metricsSources.workspacesOpen = () => activity.openWorkspaces();

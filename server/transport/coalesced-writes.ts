@@ -14,6 +14,12 @@ import type { Socket } from 'socket.io';
  *
  * Only WebSocket transports are held: for long-polling, `writable` means a poll request is
  * waiting, and its packets already leave in one HTTP response.
+ *
+ * The end of a turn is a `setImmediate`. One queued from inside another immediate runs only in the
+ * next loop iteration, after that iteration's I/O: so the acks and ops that group commit releases
+ * from its own immediate would wait a whole iteration (about 0.4 ms at p50 with 10 busy rooms,
+ * docs/benchmarks.md). The store therefore calls {@link flushAfterQueuedWork} when it queues its
+ * immediate, and their flush is queued behind it while the loop is still in its poll phase.
  */
 
 /** The parts of Engine.IO's socket and transport used here (not in their public typings). */
@@ -33,7 +39,8 @@ interface EngineConnection {
 export class CoalescedWrites {
   /** Connections held this turn, with the transport that was held (it may be replaced by then). */
   private held = new Map<EngineConnection, EngineTransport>();
-  private flushScheduled = false;
+  /** Flushes queued with setImmediate and not yet run; a held connection waits for the next one. */
+  private pendingFlushes = 0;
   /** Turn-end flushes of a held connection, for tests and benchmarks. */
   flushes = 0;
 
@@ -47,14 +54,26 @@ export class CoalescedWrites {
     if (transport.name !== 'websocket' || transport.writable !== true || this.held.has(connection)) return;
     transport.writable = false;
     this.held.set(connection, transport);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flush);
-    }
+    if (this.pendingFlushes === 0) this.queueFlush();
+  }
+
+  /**
+   * Queue a flush behind the immediates queued so far, for writes they will make: it runs after
+   * them and after the process.nextTick and promise work they start, in the same check phase.
+   * Connections already held leave at the first flush that runs, so nothing is ever delayed.
+   */
+  flushAfterQueuedWork(): void {
+    this.queueFlush();
+  }
+
+  private queueFlush(): void {
+    this.pendingFlushes += 1;
+    setImmediate(this.flush);
   }
 
   private readonly flush = (): void => {
-    this.flushScheduled = false;
+    this.pendingFlushes -= 1;
+    if (this.held.size === 0) return;
     const held = this.held;
     this.held = new Map();
     for (const [connection, transport] of held) {

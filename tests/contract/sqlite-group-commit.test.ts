@@ -119,3 +119,61 @@ describe('SqliteDB group commit', () => {
     expect((await snapshot('a')).v).toBe(2);
   });
 });
+
+describe('SqliteDB group commit: onGroupQueued', () => {
+  const dbs: SqliteDB[] = [];
+  afterAll(async () => {
+    for (const db of dbs) await new Promise<void>((resolve) => db.close(() => resolve()));
+  });
+
+  function commitOn(db: SqliteDB, id: string, log: string[]): void {
+    db.commit('dogs', id, { v: 0, create: { type: 'json0', data: {} } }, { v: 1, type: 'json0', data: {}, m: null }, null, (err, ok) => {
+      log.push(`${id} ${err ? `error ${err.message}` : String(ok)}`);
+      // What ShareDB does next (the ack, the publish) partly runs from process.nextTick.
+      process.nextTick(() => log.push(`${id} tick`));
+    });
+  }
+
+  test('runs once per group; an immediate it queues runs after the group’s callbacks, in the same turn', async () => {
+    const log: string[] = [];
+    const db = new SqliteDB({
+      filename: freshFile(),
+      groupCommit: true,
+      onGroupQueued: () => {
+        log.push('queued');
+        setImmediate(() => log.push('after the group'));
+      },
+    });
+    dbs.push(db);
+    commitOn(db, 'a', log);
+    commitOn(db, 'b', log);
+    // Queued in the same turn, after the group: it must see the group and the hook's immediate done.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toEqual(['queued', 'a true', 'b true', 'a tick', 'b tick', 'after the group']);
+    commitOn(db, 'c', log);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log.filter((entry) => entry === 'queued')).toHaveLength(2);
+  });
+
+  test('a hook that throws is a warning; the commit still succeeds', async () => {
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const log: string[] = [];
+      const db = new SqliteDB({
+        filename: freshFile(),
+        groupCommit: true,
+        onGroupQueued: () => {
+          throw new Error('hook failed');
+        },
+      });
+      dbs.push(db);
+      commitOn(db, 'a', log);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(log).toEqual(['a true', 'a tick']);
+      expect(emitWarning).toHaveBeenCalledWith('onGroupQueued failed: hook failed');
+    } finally {
+      emitWarning.mockRestore();
+    }
+  });
+});

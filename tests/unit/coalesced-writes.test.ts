@@ -115,6 +115,69 @@ describe('CoalescedWrites: one system call per WebSocket connection per turn', (
     expect(received.get(clients[1]!)).toEqual([...expected, 'sdb:after']);
   });
 
+  /**
+   * Like group commit: an immediate (queued first) whose callbacks write, some of it from a
+   * process.nextTick; then a sentinel immediate queued last. Returns what the sentinel saw.
+   */
+  async function writesFromAnImmediate(writes: CoalescedWrites, reserve: boolean) {
+    const socket = serverSockets[0]!;
+    const frames = new SharedFrames();
+    const expected: string[] = [];
+    setImmediate(() => {
+      expected.push(...writeBurst(writes, socket, 2, frames));
+      process.nextTick(() => {
+        writes.hold(socket);
+        socket.emit(SHAREDB_EVENT, 'late');
+        expected.push('sdb:late');
+      });
+    });
+    if (reserve) writes.flushAfterQueuedWork();
+    let flushesSeenBySentinel = -1;
+    setImmediate(() => (flushesSeenBySentinel = writes.flushes));
+    await turnEnd();
+    await turnEnd();
+    await waitFor(() => received.get(clients[0]!)!.length === expected.length, 'the messages');
+    expect(received.get(clients[0]!)).toEqual(expected);
+    return { flushesSeenBySentinel, kernelWrites: kernelWrites.get(tcpOf(socket)) };
+  }
+
+  test('writes made by an immediate queued before flushAfterQueuedWork leave in that same check phase', async () => {
+    const writes = new CoalescedWrites((error) => {
+      throw error;
+    });
+    const seen = await writesFromAnImmediate(writes, true);
+    expect(seen.flushesSeenBySentinel).toBe(1);
+    expect(seen.kernelWrites).toBe(1);
+    expect(writes.flushes).toBe(1);
+  });
+
+  test('without flushAfterQueuedWork they wait for the next loop iteration (the control)', async () => {
+    const writes = new CoalescedWrites((error) => {
+      throw error;
+    });
+    const seen = await writesFromAnImmediate(writes, false);
+    expect(seen.flushesSeenBySentinel).toBe(0);
+    expect(writes.flushes).toBe(1);
+  });
+
+  test('a connection held before flushAfterQueuedWork leaves at the first flush; the reserved one finds nothing', async () => {
+    const writes = new CoalescedWrites((error) => {
+      throw error;
+    });
+    const socket = serverSockets[1]!;
+    const expected = writeBurst(writes, socket, 3, new SharedFrames());
+    writes.flushAfterQueuedWork();
+    let flushesAfterFirst = -1;
+    // Queued after hold()'s flush and before the reserved one.
+    setImmediate(() => (flushesAfterFirst = writes.flushes));
+    await turnEnd();
+    expect(flushesAfterFirst).toBe(1);
+    expect(writes.flushes).toBe(1);
+    await waitFor(() => received.get(clients[1]!)!.length === expected.length, 'the messages');
+    expect(received.get(clients[1]!)).toEqual(expected);
+    expect(kernelWrites.get(tcpOf(socket))).toBe(1);
+  });
+
   test('a connection closed while held is skipped without disturbing the others', async () => {
     const writes = new CoalescedWrites((error) => {
       throw error;
