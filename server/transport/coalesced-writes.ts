@@ -17,9 +17,9 @@ import type { Socket } from 'socket.io';
  *
  * The end of a turn is a `setImmediate`. One queued from inside another immediate runs only in the
  * next loop iteration, after that iteration's I/O: so the acks and ops that group commit releases
- * from its own immediate would wait a whole iteration (about 0.4 ms at p50 with 10 busy rooms,
+ * from its own immediate would wait a whole iteration (0.3 ms at p50 with 10 busy rooms,
  * docs/benchmarks.md). The store therefore calls {@link flushAfterQueuedWork} when it queues its
- * immediate, and their flush is queued behind it while the loop is still in its poll phase.
+ * immediate, and a flush is queued right behind it.
  */
 
 /** The parts of Engine.IO's socket and transport used here (not in their public typings). */
