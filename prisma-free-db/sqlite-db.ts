@@ -544,7 +544,9 @@ export class SqliteDB extends ShareDB.DB {
    * or undefined. ShareDB asks when a client resends a create after losing the ack (e.g. the
    * server crashed after the commit): the answer turns a duplicate into "already submitted".
    * Only ops before `snapshot.v` count, like the base implementation; ops without a `src` never
-   * match (the base class would match two src-less ops with each other).
+   * match (the base class would match two src-less ops with each other). ShareDB 7 asks only for
+   * snapshots without `m._create` (written before it recorded that), so there is no index on
+   * (src, seq): the lookup walks the doc's primary key down from `snapshot.v` (schema v2).
    */
   override getCommittedOpVersion(
     collection: string,
@@ -1135,6 +1137,15 @@ export class SqliteDB extends ShareDB.DB {
   }
 }
 
+/**
+ * getCommittedOpVersion's lookup: (collection, doc_id, src, seq, before). It searches the primary
+ * key, newest first, so a client resending what it sent just before a crash is found at once
+ * (tests/contract/sqlite-store.test.ts checks the plan).
+ */
+export const SELECT_COMMITTED_VERSION_SQL =
+  'SELECT version FROM ops WHERE collection = ? AND doc_id = ? AND src = ? AND seq = ? AND version < ? ' +
+  'ORDER BY version DESC LIMIT 1';
+
 function prepareStatements(db: Database.Database) {
   return {
     dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
@@ -1156,12 +1167,7 @@ function prepareStatements(db: Database.Database) {
       'SELECT version, op FROM ops WHERE collection = ? AND doc_id = ? AND version >= ? AND version < ? ' +
         'ORDER BY version',
     ),
-    selectCommittedVersion: db
-      .prepare<[string, string, string, number, number], number>(
-        'SELECT version FROM ops WHERE collection = ? AND doc_id = ? AND src = ? AND seq = ? AND version < ? ' +
-          'ORDER BY version DESC LIMIT 1',
-      )
-      .pluck(),
+    selectCommittedVersion: db.prepare<[string, string, string, number, number], number>(SELECT_COMMITTED_VERSION_SQL).pluck(),
     insertOp: db.prepare<[string, string, number, string | null, number | null, string]>(
       'INSERT INTO ops (collection, doc_id, version, src, seq, op) VALUES (?, ?, ?, ?, ?, ?)',
     ),

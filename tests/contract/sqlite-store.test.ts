@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { openSqliteStore, openStore, SQLITE_FILE_NAME, StorageErrorCode, type SqliteStore } from '../../prisma-free-db';
+import { SELECT_COMMITTED_VERSION_SQL } from '../../prisma-free-db/sqlite-db';
 import { runStoreContract } from './store-contract';
 
 /** The storage contract against the embedded store, opened exactly as the server opens it. */
@@ -111,6 +113,60 @@ describe('SQLite store specifics', () => {
         store.db.getOps('files', 'w:crash', 0, null, null, (err, o) => (err ? reject(err) : resolve(o))),
       );
       expect(ops).toHaveLength(acked);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('[SQ6] schema v2: a v1 file loses ops_by_source and keeps its ops; the resent-op lookup searches the primary key', async () => {
+    const filename = path.join(tempDataDir(), SQLITE_FILE_NAME);
+    const commit = (store: SqliteStore, id: string, op: object, snapshot: object) =>
+      new Promise((resolve, reject) =>
+        store.db.commit('files', id, op as never, snapshot as never, null, (err: unknown, ok?: boolean) => (err ? reject(err) : resolve(ok))),
+      );
+    let store = openSqliteStore({ filename });
+    await expect(commit(store, 'w:a', { v: 0, src: 'cA', seq: 1, create: { type: 'http://sharejs.org/types/JSONv0', data: { n: 0 } } }, { v: 1, type: 'http://sharejs.org/types/JSONv0', data: { n: 0 } })).resolves.toBe(true);
+    for (let v = 1; v <= 5; v++) {
+      const op = { v, src: 'cA', seq: v + 1, op: [{ p: ['n'], na: 1 }] };
+      await expect(commit(store, 'w:a', op, { v: v + 1, type: 'http://sharejs.org/types/JSONv0', data: { n: v } })).resolves.toBe(true);
+    }
+    await store.close();
+
+    const indexesOfOps = (db: Database.Database) =>
+      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ops' ORDER BY name").pluck().all() as string[]);
+    // Make a v1 file: today's schema plus the index migration 2 dropped.
+    let raw = new Database(filename);
+    expect(raw.pragma('user_version', { simple: true })).toBe(2);
+    expect(indexesOfOps(raw)).toEqual(['sqlite_autoindex_ops_1']);
+    raw.exec('CREATE INDEX ops_by_source ON ops (collection, doc_id, src, seq); PRAGMA user_version = 1;');
+    raw.close();
+
+    store = openSqliteStore({ filename });
+    try {
+      raw = new Database(filename, { readonly: true });
+      try {
+        expect(raw.pragma('user_version', { simple: true })).toBe(2);
+        expect(indexesOfOps(raw)).toEqual(['sqlite_autoindex_ops_1']);
+        const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${SELECT_COMMITTED_VERSION_SQL}`).all('files', 'w:a', 'cA', 3, 6) as { detail: string }[])
+          .map((row) => row.detail)
+          .join('; ');
+        // A range of one doc's primary key, walked newest first: no full scan, no sort.
+        expect(plan).toMatch(/^SEARCH ops USING INDEX sqlite_autoindex_ops_1 \(collection=\? AND doc_id=\? AND version<\?\)$/);
+      } finally {
+        raw.close();
+      }
+      const ops = await new Promise<unknown[]>((resolve, reject) =>
+        store.db.getOps('files', 'w:a', 0, null, null, (err, o) => (err ? reject(err) : resolve(o ?? []))),
+      );
+      expect(ops.map((op) => (op as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      const lookup = (src: string, seq: number) =>
+        new Promise((resolve, reject) =>
+          store.db.getCommittedOpVersion('files', 'w:a', { v: 6 } as never, { src, seq } as never, null, (err, v) => (err ? reject(err) : resolve(v))),
+        );
+      expect(await lookup('cA', 3)).toBe(2);
+      expect(await lookup('cA', 1)).toBe(0);
+      expect(await lookup('cA', 7)).toBeUndefined();
+      expect(await lookup('cB', 3)).toBeUndefined();
     } finally {
       await store.close();
     }
