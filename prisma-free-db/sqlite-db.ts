@@ -37,6 +37,14 @@ export interface SnapshotCacheOptions {
   persistEveryVersions?: number;
   /** Write a doc's snapshot row once it has had no commit for this long. */
   persistWhenIdleMs?: number;
+  /**
+   * Reads look for commits by other processes (SQLite's data_version) at most this often; 0
+   * looks on every read. Default 50 ms, for a file this process alone writes. Processes that
+   * share the file need 0: a client can base an op on a version another process committed a
+   * moment ago, and a read that has not looked yet answers with the older snapshot, which
+   * ShareDB refuses ("Op version newer than current snapshot").
+   */
+  foreignWriteCheckMs?: number;
 }
 
 /** 64 MiB: about 2,700 typical 12-kilo-character files; a 2 MB file (the size limit) fits 16 times. */
@@ -56,12 +64,11 @@ const MAX_RECENT_OPS = 64;
 /** A bigger op (a create with a whole file, a paste) is not kept, and restarts the list. */
 const MAX_RECENT_OP_CHARS = 4_096;
 /**
- * Reads check SQLite's data_version (another process committed to the file) at most this often;
- * commits always check, inside their transaction. A read that is this stale is no different
- * from one that ran this much earlier, which ShareDB handles (the commit's version check).
- * Connections of this process are noticed at once (see `localWriteEpochs`).
+ * Reads check SQLite's data_version (another process committed to the file) at most this often
+ * unless told otherwise (SnapshotCacheOptions.foreignWriteCheckMs); commits always check, inside
+ * their transaction. Connections of this process are noticed at once (see `localWriteEpochs`).
  */
-const FOREIGN_WRITE_CHECK_INTERVAL_MS = 50;
+const DEFAULT_FOREIGN_WRITE_CHECK_MS = 50;
 
 /**
  * Per database file, a counter bumped by every write of any SqliteDB in this process, so a
@@ -205,6 +212,7 @@ export class SqliteDB extends ShareDB.DB {
   private readonly cache: SnapshotCache;
   private readonly persistEveryVersions: number;
   private readonly persistWhenIdleMs: number;
+  private readonly foreignWriteCheckMs: number;
   private readonly idleTimer: NodeJS.Timeout | undefined;
   private readonly groupCommit: boolean;
   private readonly onGroupQueued: (() => void) | null;
@@ -238,12 +246,16 @@ export class SqliteDB extends ShareDB.DB {
     const maxBytes = cacheOptions.maxBytes ?? DEFAULT_SNAPSHOT_CACHE_BYTES;
     const persistEveryVersions = cacheOptions.persistEveryVersions ?? DEFAULT_PERSIST_EVERY_VERSIONS;
     const persistWhenIdleMs = cacheOptions.persistWhenIdleMs ?? DEFAULT_PERSIST_WHEN_IDLE_MS;
+    const foreignWriteCheckMs = cacheOptions.foreignWriteCheckMs ?? DEFAULT_FOREIGN_WRITE_CHECK_MS;
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw invalidArgument('snapshot cache bytes must be >= 0');
     if (!Number.isSafeInteger(persistEveryVersions) || persistEveryVersions < 1) {
       throw invalidArgument('persistEveryVersions must be a positive integer');
     }
     if (!Number.isSafeInteger(persistWhenIdleMs) || persistWhenIdleMs < 1) {
       throw invalidArgument('persistWhenIdleMs must be a positive integer');
+    }
+    if (!Number.isSafeInteger(foreignWriteCheckMs) || foreignWriteCheckMs < 0) {
+      throw invalidArgument('foreignWriteCheckMs must be an integer >= 0');
     }
     this.pollDebounce = options.pollDebounce;
     this.pollInterval = undefined;
@@ -252,6 +264,7 @@ export class SqliteDB extends ShareDB.DB {
     this.cache = new SnapshotCache(maxBytes);
     this.persistEveryVersions = persistEveryVersions;
     this.persistWhenIdleMs = persistWhenIdleMs;
+    this.foreignWriteCheckMs = foreignWriteCheckMs;
     this.connection = 'connection' in options ? options.connection : SqliteConnection.open(options);
     // Only the adapter that commits can keep a cache exact: a second SqliteDB on this connection
     // would write without changing data_version, so its commits would go unnoticed here.
@@ -873,13 +886,13 @@ export class SqliteDB extends ShareDB.DB {
    * Notice whether another connection committed to the file since we last looked; if so, every
    * cached doc must be re-checked against SQLite before use (freshEntry), since any of them may
    * have moved on without us. `always` forces the SQLite check; otherwise it runs when a
-   * connection of this process wrote, or FOREIGN_WRITE_CHECK_INTERVAL_MS after the last one
+   * connection of this process wrote, or `foreignWriteCheckMs` after the last one
    * (it costs a read transaction: two fcntl locks and an fstat, ~5 µs).
    */
   private noticeForeignWrites(always = false): void {
     const now = performance.now();
     const localEpoch = localWriteEpochs.get(this.connection.filename) ?? 0;
-    if (!always && localEpoch === this.seenLocalEpoch && now - this.foreignCheckAt < FOREIGN_WRITE_CHECK_INTERVAL_MS) {
+    if (!always && localEpoch === this.seenLocalEpoch && now - this.foreignCheckAt < this.foreignWriteCheckMs) {
       return;
     }
     this.seenLocalEpoch = localEpoch;

@@ -61,9 +61,11 @@ export interface OpenStoreOptions {
   /** SQLite durability; see {@link SqliteSynchronous} for the power-loss WARNING. Default NORMAL. */
   sqliteSynchronous?: SqliteSynchronous;
   /**
-   * Other processes write the same SQLite file (scale-out on one host). The snapshot cache is then
-   * off: a cached snapshot can lag another process's commits, and ShareDB refuses ops from clients
-   * that already saw the newer version ("Op version newer than current snapshot").
+   * Other processes write the same SQLite file (scale-out on one host). Every read then looks for
+   * their commits first (a cached snapshot that lagged one made ShareDB refuse ops from clients
+   * that had already seen the newer version), every commit writes its snapshot row (so the other
+   * processes load a doc without replaying ops), and there is no group commit (it would hold the
+   * write lock, which they wait for, until the end of our turn).
    */
   sharedWithOtherProcesses?: boolean;
   /**
@@ -99,8 +101,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     filename: path.join(options.dataDir, SQLITE_FILE_NAME),
     synchronous: options.sqliteSynchronous,
     milestoneInterval: options.milestoneInterval,
-    // Both only when this process is the file's sole writer: other processes' commits would make
-    // a cache stale, and would wait for a group's write lock until the end of our turn.
-    ...(options.sharedWithOtherProcesses ? { snapshotCache: { maxBytes: 0 } } : { groupCommit: true, onGroupQueued: options.onGroupQueued }),
+    ...(options.sharedWithOtherProcesses
+      ? { snapshotCache: { persistEveryVersions: 1, foreignWriteCheckMs: 0 } }
+      : { groupCommit: true, onGroupQueued: options.onGroupQueued }),
   });
 }

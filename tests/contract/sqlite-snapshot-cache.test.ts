@@ -314,6 +314,50 @@ describe('[SN4] queries and other connections see current data', () => {
     expect(after.staleEntriesDropped).toBe(0);
   });
 
+  test('foreignWriteCheckMs 0 (processes sharing the file): a read sees a commit another process made a moment ago', async () => {
+    // Another process's commit, written the way SqliteDB writes it, through a connection
+    // SqliteDB cannot hear about except through SQLite's data_version.
+    const commitElsewhere = (filename: string, text: string) => {
+      const other = new Database(filename);
+      try {
+        other.transaction(() => {
+          other
+            .prepare('INSERT INTO ops (collection, doc_id, version, src, seq, op) VALUES (?, ?, ?, ?, ?, ?)')
+            .run('files', 'doc', 3, 'other', 1, JSON.stringify({ src: 'other', seq: 1, v: 3, m: { ts: 2000 }, op: [[...text].length, 'F'] }));
+          other
+            .prepare('UPDATE snapshots SET version = 4, data = ?, metadata = ? WHERE collection = ? AND doc_id = ?')
+            .run(JSON.stringify(`${text}F`), JSON.stringify({ ctime: 1000, mtime: 2000, _create: { src: 's', seq: 1, v: 0 } }), 'files', 'doc');
+        }).immediate();
+      } finally {
+        other.close();
+      }
+    };
+    const shared = freshFile();
+    const a = openDb(shared, { persistEveryVersions: 1, foreignWriteCheckMs: 0 });
+    const text = await typeText(a, 'doc', 3, '');
+    expect(await getSnapshot(a, 'doc')).toMatchObject({ v: 3, data: text });
+    commitElsewhere(shared, text);
+    expect(await getSnapshot(a, 'doc')).toMatchObject({ v: 4, data: `${text}F` });
+    expect(a.stats()).toMatchObject({ foreignWritesSeen: 1, staleEntriesDropped: 1 });
+    // The cache still serves: the next read is a hit confirmed by one version lookup.
+    const hits = a.stats().cacheHits;
+    expect(await getSnapshot(a, 'doc')).toMatchObject({ v: 4 });
+    expect(a.stats().cacheHits).toBe(hits + 1);
+
+    // Control: a process that looks only every minute still answers with the old version.
+    const alone = freshFile();
+    const b = openDb(alone, { persistEveryVersions: 1, foreignWriteCheckMs: 60_000 });
+    await typeText(b, 'doc', 3, '');
+    commitElsewhere(alone, text);
+    expect(await getSnapshot(b, 'doc')).toMatchObject({ v: 3, data: text });
+  });
+
+  test('foreignWriteCheckMs must be a whole number of ms >= 0', () => {
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      expect(() => new SqliteDB({ filename: freshFile(), snapshotCache: { foreignWriteCheckMs: bad } })).toThrow(/foreignWriteCheckMs/);
+    }
+  });
+
   test('one connection has one document adapter', () => {
     const store = openSqliteStore({ filename: freshFile(), walCheckpoints: { mode: 'inline' } });
     try {
