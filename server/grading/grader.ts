@@ -14,7 +14,11 @@ export interface GraderOptions {
   memoryMb: number;
   /** Gradings at once; each is a process with its own interpreter. */
   concurrency?: number;
-  /** Loading Pyodide and QuickJS (seconds on a busy machine) has its own bound. */
+  /**
+   * Loading Pyodide and QuickJS has its own bound: CPU time of the grading process where /proc
+   * has it (a niced child on a busy server can wait long for a CPU without being at fault), with
+   * a wall-clock backstop of WALL_CLOCK_FACTOR times this; wall clock only elsewhere. Default 60 s.
+   */
   loadBudgetMs?: number;
 }
 
@@ -41,8 +45,8 @@ export type GradedCase = TestRunResult['cases'][number] & { file: string };
  * grading runs in a fresh child process (grade-child.ts) under Node's permission model — it reads
  * only node_modules and its own code, writes nothing, starts no process or worker, and gets an
  * empty environment — with Python in Pyodide and JavaScript in QuickJS inside it. This process
- * holds the limits: a time limit (CPU time of the tests where /proc has it, with a wall-clock
- * backstop; the child is killed), a memory limit (resident size, checked four times a second),
+ * holds the limits: a load budget and a time limit (both CPU time where /proc has it, with a
+ * wall-clock backstop; the child is killed), a memory limit (resident size, checked four times a second),
  * nice 10 so grading yields to editing, and a queue so a burst of submissions starts one
  * interpreter at a time.
  */
@@ -110,7 +114,16 @@ export class Grader implements SubmissionGrader {
         if (stderr.length < 4000) stderr += chunk.toString('utf8');
       });
       let settled = false;
-      let timer = setTimeout(() => finish(null, `The tests could not start within ${Math.round(loadBudgetMs / 1000)} s.`), loadBudgetMs);
+      let ready = false;
+      // CI saw a grading fail to load in 60 s of wall clock while the machine was saturated and
+      // this nice-10 child got little CPU; loading needs ~1–5 s of CPU, so count that instead.
+      const loadCpuCounted = procUsage(child.pid) !== null;
+      const couldNotStart = `The tests could not start within ${seconds(loadBudgetMs)} s${loadCpuCounted ? ' of processor time' : ''}.`;
+      const loadBackstopMs = loadCpuCounted ? loadBudgetMs * WALL_CLOCK_FACTOR : loadBudgetMs;
+      let timer = setTimeout(
+        () => finish(null, loadCpuCounted ? `The tests could not start within ${seconds(loadBackstopMs)} s: the server is too busy.` : couldNotStart),
+        loadBackstopMs,
+      );
       // Grading yields to editing: a lower priority for the child (it cannot raise it again).
       try {
         if (child.pid !== undefined) os.setPriority(child.pid, GRADE_NICE);
@@ -126,6 +139,7 @@ export class Grader implements SubmissionGrader {
         const usage = procUsage(child.pid);
         if (!usage) return;
         if (usage.rssMb > memoryMb) finish(null, `Memory limit exceeded (${memoryMb} MB): the tests were stopped.`);
+        else if (!ready && loadCpuCounted && usage.cpuMs > loadBudgetMs) finish(null, couldNotStart);
         else if (cpuAtReady !== null && usage.cpuMs - cpuAtReady > timeLimitMs) finish(null, timeLimitText);
       }, 250);
       watch.unref();
@@ -150,6 +164,7 @@ export class Grader implements SubmissionGrader {
 
       child.on('message', (raw: ChildReply) => {
         if (raw?.type === 'ready') {
+          ready = true;
           clearTimeout(timer);
           const usage = procUsage(child.pid);
           cpuAtReady = usage?.cpuMs ?? null;
@@ -207,6 +222,11 @@ function packageDirs(roots: string[], from: string): string[] {
 }
 
 /** Resident size (MB) and CPU time used (ms) of a process, from /proc (Linux); null elsewhere or once it is gone. */
+/** 60000 → "60", 1500 → "1.5". */
+function seconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
+}
+
 function procUsage(pid: number | undefined): { rssMb: number; cpuMs: number } | null {
   if (pid === undefined) return null;
   try {

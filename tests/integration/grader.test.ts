@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { TestRunResult, TestSpec } from '../../lib/run/run-types';
 import { builtGrader, type GraderLike } from '../helpers/built-grader';
 
@@ -128,4 +129,57 @@ test('[RUN-3] endless loops and memory bombs are stopped and reported; the grade
   expect(JSON.stringify(jsBomb)).toMatch(/memory/i);
   const fine = await grader.grade({ files: [{ name: 'main.py', text: 'def f():\n    return 1\n' }], tests: [pyTest('from main import f\n\ndef test_f():\n    assert f() == 1\n')] });
   expect(fine).toMatchObject({ passed: 1, failed: 0, error: null });
+}, 300_000); // five gradings in a row; on a saturated CI machine each may wait for a CPU
+
+/** Pids of this process's grading children (the built grader runs inside this jest worker). */
+function gradingChildren(): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('grade-child')) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('[RUN-3] loading counts the grading process\'s CPU time: a child kept waiting for a CPU is not failed for it', async () => {
+  const patient = builtGrader({ timeLimitMs: 4000, memoryMb: 512, loadBudgetMs: 2000 });
+  try {
+    const grading = patient.grade({ files: [{ name: 'm.js', text: 'exports.one = 1;' }], tests: [jsTest("test('one', () => expect(require('./m').one).toBe(1));")] });
+    let pids: number[] = [];
+    for (let i = 0; i < 1000 && pids.length === 0; i++) {
+      pids = gradingChildren();
+      if (pids.length === 0) await sleep(2);
+    }
+    expect(pids).toHaveLength(1);
+    // What a saturated machine does to a nice-10 process, for longer than the whole budget.
+    process.kill(pids[0]!, 'SIGSTOP');
+    await sleep(3000);
+    process.kill(pids[0]!, 'SIGCONT');
+    const result = await grading;
+    expect(result).toMatchObject({ passed: 1, failed: 0, error: null });
+    expect(result.durationMs).toBeGreaterThanOrEqual(3000);
+  } finally {
+    await patient.close();
+  }
+});
+
+test('[RUN-3] a load that needs more than its budget is stopped and reported', async () => {
+  // Pyodide needs seconds of CPU to load; 0.3 s is not enough.
+  const hasty = builtGrader({ timeLimitMs: 4000, memoryMb: 512, loadBudgetMs: 300 });
+  try {
+    const result = await hasty.grade({ files: [{ name: 'main.py', text: 'x = 1\n' }], tests: [pyTest('def test_x():\n    pass\n')] });
+    expect(result).toMatchObject({ passed: 0, failed: 0, cases: [] });
+    // Normally the processor-time budget; the wall-clock backstop (0.9 s) if this machine is busy.
+    expect(result.error).toMatch(/^The tests could not start within (0\.3 s of processor time|0\.9 s: the server is too busy)\.$/);
+  } finally {
+    await hasty.close();
+  }
 });
