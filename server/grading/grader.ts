@@ -46,9 +46,9 @@ export type GradedCase = TestRunResult['cases'][number] & { file: string };
  * only node_modules and its own code, writes nothing, starts no process or worker, and gets an
  * empty environment — with Python in Pyodide and JavaScript in QuickJS inside it. This process
  * holds the limits: a load budget and a time limit (both CPU time where /proc has it, with a
- * wall-clock backstop; the child is killed), a memory limit (resident size, checked four times a second),
- * nice 10 so grading yields to editing, and a queue so a burst of submissions starts one
- * interpreter at a time.
+ * wall-clock backstop; the child is killed), a memory limit (resident size, checked four times a
+ * second), nice 10 so grading yields to editing, and a queue so a burst of submissions starts
+ * one interpreter at a time.
  */
 export class Grader implements SubmissionGrader {
   private readonly childFile = path.join(__dirname, 'grade-child.js');
@@ -221,12 +221,12 @@ function packageDirs(roots: string[], from: string): string[] {
   return [...seen.values()];
 }
 
-/** Resident size (MB) and CPU time used (ms) of a process, from /proc (Linux); null elsewhere or once it is gone. */
 /** 60000 → "60", 1500 → "1.5". */
 function seconds(ms: number): string {
   return String(Math.round(ms / 100) / 10);
 }
 
+/** Resident size (MB) and CPU time used (ms) of a process, from /proc (Linux); null elsewhere or once it is gone. */
 function procUsage(pid: number | undefined): { rssMb: number; cpuMs: number } | null {
   if (pid === undefined) return null;
   try {
