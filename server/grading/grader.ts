@@ -116,7 +116,8 @@ export class Grader implements SubmissionGrader {
       let settled = false;
       let ready = false;
       // CI saw a grading fail to load in 60 s of wall clock while the machine was saturated and
-      // this nice-10 child got little CPU; loading needs ~1–5 s of CPU, so count that instead.
+      // this nice-10 child got little CPU; loading takes 0.3 s (QuickJS) to 5 s (Pyodide) here
+      // on a quiet machine, so count the CPU it gets instead.
       const loadCpuCounted = procUsage(child.pid) !== null;
       const couldNotStart = `The tests could not start within ${seconds(loadBudgetMs)} s${loadCpuCounted ? ' of processor time' : ''}.`;
       const loadBackstopMs = loadCpuCounted ? loadBudgetMs * WALL_CLOCK_FACTOR : loadBudgetMs;
