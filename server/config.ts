@@ -117,6 +117,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional(),
+  /**
+   * With REDIS_URL: how often each process tells the others it is alive. A process silent for
+   * three times this long is taken as gone, and the students it served leave the live grid.
+   */
+  SCALE_HEARTBEAT_SECONDS: z.coerce.number().min(0.1).max(300).default(10),
   /** Campus SSO (OpenID Connect): issuer URL; SSO is on when this and OIDC_CLIENT_ID are set. */
   OIDC_ISSUER_URL: z.url({ protocol: /^https?$/ }).optional(),
   OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
@@ -206,6 +211,7 @@ export interface Config {
   retentionSweepMs: number;
   publicUrl: string | null;
   redisUrl: string | null;
+  scaleHeartbeatMs: number;
   cookieSecure: boolean;
   sessionTtlMs: number;
   teacherSignup: 'open' | 'closed';
@@ -328,6 +334,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retentionSweepMs: Math.round(e.RETENTION_SWEEP_SECONDS * 1000),
     publicUrl: e.PUBLIC_URL ?? null,
     redisUrl: e.REDIS_URL ?? null,
+    scaleHeartbeatMs: Math.round(e.SCALE_HEARTBEAT_SECONDS * 1000),
     cookieSecure: e.COOKIE_SECURE ?? (e.PUBLIC_URL?.startsWith('https:') ?? false),
     sessionTtlMs: Math.round(e.SESSION_TTL_HOURS * 3600_000),
     teacherSignup: e.TEACHER_SIGNUP,

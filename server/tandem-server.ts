@@ -25,6 +25,8 @@ import { attachSession, sessionTokenOf } from './auth/session-cookie';
 import { oidcRoutes } from './auth/oidc';
 import { ClassroomService } from './classroom/classroom-service';
 import { ActivityTracker, textOpSize } from './classroom/activity-tracker';
+import { ActivityFeed } from './classroom/activity-feed';
+import { SharedActivity } from './scale/shared-activity';
 import { authRoutes } from './http/auth-routes';
 import { classroomRoutes } from './http/classroom-routes';
 import { reviewRoutes } from './http/review-routes';
@@ -206,6 +208,13 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   const privacy = new PrivacyService({ classroom: classroomStore, reviews: reviewStore, ai: aiStore, runs: classroomStore.runStore(), store, history: fileHistory, workspaces: service, classrooms });
   const activity = new ActivityTracker();
   trackActivity(collab, activity);
+  // With Redis, every process's part of the live grid is merged there (issue 6 §1, live views).
+  const sharedActivity = bus
+    ? new SharedActivity(bus.commandClient, { heartbeatMs: config.scaleHeartbeatMs, presence: () => activity.presence(), logger })
+    : null;
+  await sharedActivity?.start();
+  const activityFeed = new ActivityFeed(activity, sharedActivity, logger);
+  let activityWithdrawn: Promise<void> = Promise.resolve();
   const cookies = { secure: config.cookieSecure };
   const sessionSweep = setInterval(() => {
     classroomStore.deleteExpiredSessions(Date.now()).catch((err: unknown) => logger.warn({ err }, 'session sweep failed'));
@@ -282,7 +291,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
       loginAttemptsPer15Min: config.loginAttemptsPer15Min,
       oidc: config.oidc,
     }),
-    classroomRoutes({ classrooms, store: classroomStore, activity }),
+    classroomRoutes({ classrooms, store: classroomStore, activity: activityFeed }),
     reviewRoutes({ reviews, histories, retention }),
     privacyRoutes({ privacy }),
     aiRoutes({ ai: aiReviews }),
@@ -344,7 +353,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
   metricsSources.workspacesOpen = () => activity.openWorkspaces();
   bus?.attach(io);
   selfHealing.attach(io);
-  const appEvents = new AppEvents({ io, store: classroomStore, auth, policy, classrooms, reviews, aiReviews, tests, activity, logger });
+  const appEvents = new AppEvents({ io, store: classroomStore, auth, policy, classrooms, reviews, aiReviews, tests, activity, activityFeed, logger });
   io.use((socket, next) => {
     if (shuttingDown) return next(new Error('server is shutting down; retry shortly'));
     // P-OPS-4: shed new sockets (never existing ones) before spending a session lookup on them.
@@ -411,6 +420,9 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
           retention.stop();
           runnerStopped = taskRunner?.stop() ?? Promise.resolve();
           activity.close();
+          // While io still runs: the corrected views reach the teachers through the other processes.
+          activityWithdrawn = sharedActivity?.close() ?? Promise.resolve();
+          activityFeed.close();
           appEvents.close();
           roomLimits.close();
           metrics.close();
@@ -421,6 +433,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
         .then(() => reviewPool.close())
         .then(() => grader.close())
         .then(() => classroomStore.close())
+        .then(() => activityWithdrawn)
         .then(() => bus?.close());
       return stopping;
     },

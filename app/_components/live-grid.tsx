@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { TandemClient } from '../../lib/client/tandem-client';
 import type { GroupTestSummary } from '../../lib/run/test-api';
 import { api, type ActivityView, type WorkspaceActivity } from '../_lib/api';
+import { replacesShown } from '../_lib/activity-order';
 import { APP_PUSH, useSocketEvent } from '../_lib/live-client';
 import { useResource } from '../_lib/use-resource';
 import { ago } from '../_lib/time';
@@ -45,7 +46,10 @@ export function LiveGrid({ assignmentId, client, version }: { assignmentId: stri
       initial.reload();
       return;
     }
-    setLive((m) => new Map(m).set(e.groupId, e.activity));
+    setLive((m) => {
+      const shown = m.get(e.groupId) ?? initial.data?.groups.find((g) => g.id === e.groupId)?.activity;
+      return replacesShown(shown, e.activity) ? new Map(m).set(e.groupId, e.activity) : m;
+    });
   });
 
   // "12 s ago" moves on by itself.

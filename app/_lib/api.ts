@@ -159,6 +159,8 @@ export interface WorkspaceActivity {
   recentChange: number;
   /** User ids with the workspace open right now. */
   online: string[];
+  /** Orders views of one workspace: a push with a lower rev than the one shown is older. */
+  rev: number;
 }
 
 export interface ActivityView {

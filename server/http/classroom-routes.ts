@@ -7,7 +7,7 @@ import { MAX_FILES_PER_WORKSPACE, MAX_FILE_BYTES, MAX_FILE_NAME_LENGTH } from '.
 import type { Assignment, ClassRecord, ClassroomStore, Group } from '../../prisma-free-db';
 import { requireAuth } from '../auth/session-cookie';
 import type { ClassroomService } from '../classroom/classroom-service';
-import type { ActivityTracker } from '../classroom/activity-tracker';
+import type { ActivityFeed } from '../classroom/activity-feed';
 import { renderInstructions } from '../classroom/markdown';
 import { handle, limit, param, parse } from './http-helpers';
 
@@ -57,7 +57,7 @@ const PatchAssignment = z.strictObject({
 export interface ClassroomRoutesOptions {
   classrooms: ClassroomService;
   store: ClassroomStore;
-  activity: ActivityTracker;
+  activity: ActivityFeed;
 }
 
 /** Classes, rosters, assignments, pairing, live view and help queue (docs/permissions.md). */
@@ -265,12 +265,13 @@ export function classroomRoutes(options: ClassroomRoutesOptions): express.Router
       const { assignment } = await classrooms.assignmentFor(user, param(req, 'id'));
       await classrooms.requireStaff(user, assignment.classId);
       const groups = await store.listGroups(assignment.id);
+      const live = await activity.snapshots(groups.flatMap((g) => (g.workspaceId ? [g.workspaceId] : [])));
       res.json({
         now: Date.now(),
         groups: await Promise.all(
           groups.map(async (g) => ({
             ...(await groupView(store, g)),
-            activity: g.workspaceId ? activity.snapshot(g.workspaceId) : null,
+            activity: g.workspaceId ? (live.get(g.workspaceId) ?? null) : null,
           })),
         ),
       });

@@ -85,6 +85,11 @@ export class RedisBus {
     io.adapter(createAdapter(pub, sub));
   }
 
+  /** A client for shared state of our own (server/scale/shared-activity.ts); closed with the bus. */
+  get commandClient(): RedisClientType {
+    return this.command;
+  }
+
   /** Tell the other processes to drop their cached access decisions. */
   publishInvalidate(): void {
     this.command.publish(INVALIDATE_CHANNEL, this.processId).catch((err: unknown) => {

@@ -7,6 +7,7 @@ import type { ClassroomStore } from '../../prisma-free-db';
 import type { AuthContext, AuthService } from '../auth/auth-service';
 import type { AccessPolicy } from '../authz/access-policy';
 import type { ActivityTracker } from '../classroom/activity-tracker';
+import type { ActivityFeed } from '../classroom/activity-feed';
 import type { ClassroomService } from '../classroom/classroom-service';
 import type { ReviewService } from '../review/review-service';
 import type { AiReviewService } from '../ai/ai-review-service';
@@ -50,7 +51,10 @@ export interface AppEventsOptions {
   reviews: ReviewService;
   aiReviews: AiReviewService;
   tests: TestService;
+  /** Who has a workspace open through this process: told here. */
   activity: ActivityTracker;
+  /** What the teacher's grid is pushed (merged over processes when there are several). */
+  activityFeed: ActivityFeed;
   logger: Logger;
 }
 
@@ -109,7 +113,7 @@ export class AppEvents {
   private readonly onDisconnect = onEverySocket((socket) => this.detach(socket));
 
   constructor(private readonly o: AppEventsOptions) {
-    const { auth, classrooms, reviews, aiReviews, tests, activity, io, store, logger } = o;
+    const { auth, classrooms, reviews, aiReviews, tests, activityFeed, io, store, logger } = o;
     aiReviews.on('changed', (workspaceId, classId) => {
       io.to(rooms.workspace(workspaceId)).to(rooms.staff(classId)).emit(APP_PUSH.aiReviewChanged, { workspaceId });
     });
@@ -144,7 +148,7 @@ export class AppEvents {
         (err: unknown) => logger.warn({ err }, 'roles push failed'),
       );
     });
-    activity.on('changed', (a) => {
+    activityFeed.on('changed', (a) => {
       void (async () => {
         const group = await store.getGroupByWorkspace(a.workspaceId);
         if (!group) return;

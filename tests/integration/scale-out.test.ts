@@ -7,6 +7,7 @@ import type { TandemClient } from '../../lib/client/tandem-client';
 import { ServerProcess, api } from '../helpers/server-process';
 import { newClient, subscribeFile, waitFor, whenAcked } from '../helpers/clients';
 import { call, pairWorkspace, type PairFixture } from '../helpers/accounts';
+import type { Socket } from 'socket.io-client';
 import { RedisProcess, redisServerBinary } from '../helpers/redis-server';
 import { TcpBalancer } from '../helpers/tcp-balancer';
 
@@ -14,7 +15,8 @@ import { TcpBalancer } from '../helpers/tcp-balancer';
  * Issue 6 §1/§2 with a real Redis: three Tandem processes on different ports share the stores and
  * Redis; one room's clients are spread across them (no affinity). Edits converge, presence and
  * access changes cross processes, a SIGKILLed process's clients carry on through the others
- * without losing an acknowledged edit, and readiness follows Redis.
+ * without losing an acknowledged edit, the teacher's live grid shows a pair split across processes
+ * whole, and readiness follows Redis.
  */
 const redisBinary = redisServerBinary();
 if (!redisBinary) {
@@ -39,7 +41,8 @@ describeWithRedis('three processes sharing Redis', () => {
     redis = await RedisProcess.start(redisBinary!);
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-scale-'));
     for (let i = 0; i < 3; i++) {
-      servers.push(await ServerProcess.start({ dataDir, env: { REDIS_URL: redis.url } }));
+      // A short heartbeat, so a killed process's users leave the live grid within seconds here.
+      servers.push(await ServerProcess.start({ dataDir, env: { REDIS_URL: redis.url, SCALE_HEARTBEAT_SECONDS: '0.5' } }));
     }
     balancer = new TcpBalancer(() => servers.filter((s) => s.alive).map((s) => s.port));
     await balancer.listen();
@@ -126,6 +129,61 @@ describeWithRedis('three processes sharing Redis', () => {
     const check = track(newClient(servers[2]!.url, ann!));
     expect((await subscribeFile(check, pair.workspaceId, fileId)).data).toBe(text);
     await servers[1]!.restart();
+  });
+
+  test('[LV-1] (before CL-6 removes Bob) the live grid merges a pair split across processes, from any process; a killed process\'s student goes offline', async () => {
+    type Activity = { online: string[]; recentChange: number; lastEditBy: string | null; rev: number };
+    const [ann, bob] = pair.students as [typeof pair.teacher, typeof pair.teacher];
+    const emit = (socket: Socket, event: string, payload: unknown) =>
+      new Promise<{ ok: boolean }>((resolve) => socket.emit(event, payload, resolve));
+    const grid = async (server: ServerProcess): Promise<Activity> =>
+      (await call(server.url, pair.teacher, 'GET', `/api/assignments/${pair.assignmentId}/activity`, undefined, 200)).groups[0].activity;
+    // The teacher watches through process 0; Ann works through process 1 and Bob through process 2.
+    const teacher = track(newClient(servers[0]!.url, pair.teacher));
+    const a = track(newClient(servers[1]!.url, ann));
+    const b = track(newClient(servers[2]!.url, bob));
+    await waitFor(() => [teacher, a, b].every((c) => c.status === 'connected'), 'connections');
+    const pushes: Activity[] = [];
+    teacher.socket.on('tandem:activity', (e: { groupId: string; activity: Activity }) => {
+      if (e.groupId === pair.groupId) pushes.push(e.activity);
+    });
+    expect(await emit(teacher.socket, 'tandem:watch-class', { id: pair.classId })).toEqual({ ok: true });
+    const before = (await grid(servers[0]!)).recentChange;
+    expect(await emit(a.socket, 'tandem:enter-workspace', { id: pair.workspaceId })).toEqual({ ok: true });
+    expect(await emit(b.socket, 'tandem:enter-workspace', { id: pair.workspaceId })).toEqual({ ok: true });
+    const fileId = pair.fileIds['main.py']!;
+    const da = await subscribeFile(a, pair.workspaceId, fileId);
+    const db = await subscribeFile(b, pair.workspaceId, fileId);
+    db.submitOp([0, 'bye']);
+    await whenAcked(db);
+    da.submitOp([0, 'hello']);
+    await whenAcked(da);
+
+    // Process 0 holds neither student, yet its grid shows both, and both processes' edits.
+    const both = [ann.id, bob.id].sort();
+    const until = Date.now() + 10_000;
+    let view = await grid(servers[0]!);
+    while ((view.recentChange !== before + 8 || view.online.join() !== both.join()) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+      view = await grid(servers[0]!);
+    }
+    expect(view).toMatchObject({ online: both, recentChange: before + 8, lastEditBy: ann.id });
+    // Each push is the merged view, whichever process sent it.
+    await waitFor(() => pushes.some((p) => p.online.join() === both.join() && p.recentChange === before + 8), 'a merged push', 10_000);
+
+    // Bob's process dies without a word: within three heartbeats a survivor takes him off the grid.
+    // Pushes from different processes can overtake each other; the grid keeps the highest rev.
+    const shown = () => pushes.reduce((best, p) => (p.rev > best.rev ? p : best));
+    const killedAt = Date.now();
+    await servers[2]!.kill();
+    try {
+      await waitFor(() => shown().online.join() === ann.id, 'a push without Bob', 10_000);
+      expect(Date.now() - killedAt).toBeLessThan(5000);
+      expect((await grid(servers[0]!)).online).toEqual([ann.id]);
+    } finally {
+      b.close();
+      await servers[2]!.restart();
+    }
   });
 
   test('[CL-6] a removal made on one process closes the student\'s socket on another and refuses their edits there', async () => {
