@@ -27,6 +27,7 @@ import { ClassroomService } from './classroom/classroom-service';
 import { ActivityTracker, textOpSize } from './classroom/activity-tracker';
 import { ActivityFeed } from './classroom/activity-feed';
 import { SharedActivity } from './scale/shared-activity';
+import { rateLimiterFactory } from './http/rate-limits';
 import { authRoutes } from './http/auth-routes';
 import { classroomRoutes } from './http/classroom-routes';
 import { reviewRoutes } from './http/review-routes';
@@ -214,6 +215,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     : null;
   await sharedActivity?.start();
   const activityFeed = new ActivityFeed(activity, sharedActivity, logger);
+  const rateLimiter = rateLimiterFactory(bus?.commandClient ?? null);
   let activityWithdrawn: Promise<void> = Promise.resolve();
   const cookies = { secure: config.cookieSecure };
   const sessionSweep = setInterval(() => {
@@ -290,8 +292,9 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
       teacherSignup: config.teacherSignup,
       loginAttemptsPer15Min: config.loginAttemptsPer15Min,
       oidc: config.oidc,
+      rateLimiter,
     }),
-    classroomRoutes({ classrooms, store: classroomStore, activity: activityFeed }),
+    classroomRoutes({ classrooms, store: classroomStore, activity: activityFeed, rateLimiter }),
     reviewRoutes({ reviews, histories, retention }),
     privacyRoutes({ privacy }),
     aiRoutes({ ai: aiReviews }),

@@ -1,6 +1,5 @@
 import express, { type Request } from 'express';
 import { z } from 'zod';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { ErrorCode } from '../../lib/protocol';
 import { MAX_DISPLAY_NAME_LENGTH } from '../../lib/limits';
 import type { ClassroomStore } from '../../prisma-free-db';
@@ -10,6 +9,7 @@ import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords';
 import { clearSessionCookie, requireAuth, setSessionCookie, type CookieSettings } from '../auth/session-cookie';
 import type { ClassroomService } from '../classroom/classroom-service';
 import { handle, limit, param, parse } from './http-helpers';
+import type { RateLimiterFactory } from './rate-limits';
 
 const Email = z.email().max(254);
 const Password = z
@@ -51,6 +51,8 @@ export interface AuthRoutesOptions {
   teacherSignup: 'open' | 'closed';
   loginAttemptsPer15Min: number;
   oidc: { label: string } | null;
+  /** Shared between processes when they share Redis (rate-limits.ts). */
+  rateLimiter: RateLimiterFactory;
 }
 
 /** Accounts and sessions (docs/permissions.md, AU-*). */
@@ -58,9 +60,9 @@ export function authRoutes(options: AuthRoutesOptions): express.Router {
   const { auth, store, classrooms, cookies } = options;
   const router = express.Router();
   // AU-3: per email+address, so one student cannot lock a classmate out from another machine.
-  const loginLimiter = new RateLimiterMemory({ points: options.loginAttemptsPer15Min, duration: 15 * 60 });
+  const loginLimiter = options.rateLimiter('login', options.loginAttemptsPer15Min, 15 * 60);
   // Sign-ups and reset requests per address: enough for a lab behind one NAT.
-  const signupLimiter = new RateLimiterMemory({ points: 300, duration: 15 * 60 });
+  const signupLimiter = options.rateLimiter('signup', 300, 15 * 60);
 
   router.get(
     '/auth/config',

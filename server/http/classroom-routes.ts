@@ -1,6 +1,5 @@
 import express from 'express';
 import { z } from 'zod';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { ErrorCode, ID_PATTERN } from '../../lib/protocol';
 import { TandemError } from '../errors';
 import { MAX_FILES_PER_WORKSPACE, MAX_FILE_BYTES, MAX_FILE_NAME_LENGTH } from '../../lib/limits';
@@ -10,6 +9,7 @@ import type { ClassroomService } from '../classroom/classroom-service';
 import type { ActivityFeed } from '../classroom/activity-feed';
 import { renderInstructions } from '../classroom/markdown';
 import { handle, limit, param, parse } from './http-helpers';
+import type { RateLimiterFactory } from './rate-limits';
 
 const Name = z.string().trim().min(1).max(120);
 const Id = z.string().regex(ID_PATTERN);
@@ -58,6 +58,8 @@ export interface ClassroomRoutesOptions {
   classrooms: ClassroomService;
   store: ClassroomStore;
   activity: ActivityFeed;
+  /** Shared between processes when they share Redis (rate-limits.ts). */
+  rateLimiter: RateLimiterFactory;
 }
 
 /** Classes, rosters, assignments, pairing, live view and help queue (docs/permissions.md). */
@@ -65,7 +67,7 @@ export function classroomRoutes(options: ClassroomRoutesOptions): express.Router
   const { classrooms, store, activity } = options;
   const router = express.Router();
   // Join codes are not secrets to their class, but guessing them must stay slow (CL-2).
-  const previewLimiter = new RateLimiterMemory({ points: 120, duration: 60 });
+  const previewLimiter = options.rateLimiter('join-preview', 120, 60);
 
   router.post(
     '/classes',

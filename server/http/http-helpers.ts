@@ -1,6 +1,6 @@
 import type { Request, Response, NextFunction } from 'express';
 import { z } from 'zod';
-import { RateLimiterRes, type RateLimiterMemory } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ErrorCode, ID_PATTERN } from '../../lib/protocol';
 import { TandemError } from '../errors';
 
@@ -48,7 +48,7 @@ export function handle(fn: (req: Request, res: Response) => Promise<void>) {
 }
 
 /** Spend one point of `limiter` for `key`, or answer 429 saying when to try again. */
-export async function limit(limiter: RateLimiterMemory, key: string): Promise<void> {
+export async function limit(limiter: RateLimiterAbstract, key: string): Promise<void> {
   try {
     await limiter.consume(key);
   } catch (res) {

@@ -205,6 +205,21 @@ describeWithRedis('three processes sharing Redis', () => {
     expect(refused).toMatchObject({ code: 'ERR_TANDEM_FORBIDDEN' });
   });
 
+  test('[AU-3] sign-in attempts count across processes: round-robin does not multiply a guesser\'s tries', async () => {
+    // LOGIN_ATTEMPTS_PER_15_MIN is 10: ten wrong passwords spread over three processes use it up
+    // (each process alone would have allowed ten).
+    const email = pair.teacher.email;
+    for (let i = 0; i < 10; i++) {
+      const res = await api(servers[i % 3]!.url, 'POST', '/api/auth/login', { email, password: `wrong guess ${i}` });
+      expect(res.status).toBe(401);
+    }
+    for (const s of servers) {
+      const res = await api<{ error: { code: string } }>(s.url, 'POST', '/api/auth/login', { email, password: 'correct horse battery' });
+      expect(res.status).toBe(429);
+      expect(res.body.error.code).toBe('ERR_TANDEM_RATE_LIMITED');
+    }
+  });
+
   test('readiness is false while Redis is down and recovers with it; edits cross processes again', async () => {
     for (const s of servers) expect((await api(s.url, 'GET', '/readyz')).status).toBe(200);
     await redis.stop();
