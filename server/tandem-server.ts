@@ -303,7 +303,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     apiRoutes({ service, store: classroomStore, policy }),
   );
   if (config.oidc) {
-    app.use('/api/auth/oidc', await oidcRoutes({ oidc: config.oidc, publicUrl: config.publicUrl, auth, store: classroomStore, cookies, logger }));
+    app.use('/api/auth/oidc', await oidcRoutes({ oidc: config.oidc, publicUrl: config.publicUrl, auth, store: classroomStore, cookies, logger, redis: bus?.commandClient ?? null }));
   }
   app.use('/api', (_req, _res, next) => next(new TandemError(ErrorCode.NotFound, 'No such API route.')));
   app.use('/api', errorHandler(logger, (code) => metrics.errors.inc({ code, via: 'http' })));

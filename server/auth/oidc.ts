@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { parse as parseCookie, serialize } from 'cookie';
 import * as client from 'openid-client';
@@ -10,6 +9,8 @@ import type { OidcConfig } from '../config';
 import { TandemError } from '../errors';
 import { handle } from '../http/http-helpers';
 import type { Logger } from '../logger';
+import type { RedisClientType } from 'redis';
+import { MemoryPendingLogins, PendingLoginsUnavailable, RedisPendingLogins, type PendingLogin, type PendingLogins } from './pending-logins';
 import { normalizeEmail, type AuthService } from './auth-service';
 import { setSessionCookie, type CookieSettings } from './session-cookie';
 
@@ -20,11 +21,13 @@ export interface OidcRoutesOptions {
   store: ClassroomStore;
   cookies: CookieSettings;
   logger: Logger;
+  /** With REDIS_URL: sign-ins in flight are kept there, so the callback may reach any process. */
+  redis: RedisClientType | null;
 }
 
 /** How long a browser may spend at the identity provider before its sign-in state is forgotten. */
 export const OIDC_LOGIN_TTL_MS = 10 * 60_000;
-/** Sign-ins in flight kept in memory at once, so a flood of /login calls cannot grow the heap. */
+/** Sign-ins in flight at once (in memory; per TTL window in Redis), so a flood of /login calls cannot grow the heap. */
 export const MAX_PENDING_OIDC_LOGINS = 10_000;
 /** Least time between two discovery attempts while the identity provider is unreachable. */
 export const OIDC_DISCOVERY_RETRY_MS = 5_000;
@@ -39,17 +42,6 @@ const SCOPE = 'openid email profile';
 /** `crypto.randomBytes(32)` in base64url: anything else in the cookie is not ours. */
 const HANDLE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const EmailSchema = z.email().max(254);
-
-/** A sign-in between the redirect to the identity provider and its answer. */
-interface PendingLogin {
-  state: string;
-  nonce: string;
-  codeVerifier: string;
-  /** Exactly the redirect_uri sent to the IdP; the token request must repeat it. */
-  redirectUri: string;
-  next: string;
-  expiresAt: number;
-}
 
 /** What Tandem needs to know about the person the identity provider vouched for. */
 interface SsoIdentity {
@@ -105,7 +97,8 @@ class SsoFailure extends Error {
 export async function oidcRoutes(options: OidcRoutesOptions): Promise<express.Router> {
   const { oidc, auth, store, cookies, logger } = options;
   const discovery = new IssuerDiscovery(oidc, logger);
-  const pending = new PendingLogins();
+  const limits = { ttlMs: OIDC_LOGIN_TTL_MS, max: MAX_PENDING_OIDC_LOGINS };
+  const pending: PendingLogins = options.redis ? new RedisPendingLogins(options.redis, limits, logger) : new MemoryPendingLogins(limits);
   if (new URL(oidc.issuerUrl).protocol === 'http:') {
     logger.warn({ issuer: oidc.issuerUrl }, 'OIDC issuer uses plain http: codes and tokens travel unencrypted (use only for local testing)');
   }
@@ -127,7 +120,7 @@ export async function oidcRoutes(options: OidcRoutesOptions): Promise<express.Ro
         next: safeNextPath(req.query.next),
         expiresAt: Date.now() + OIDC_LOGIN_TTL_MS,
       };
-      const handleId = pending.add(login);
+      const handleId = await pending.add(login);
       if (!handleId) throw new TandemError(ErrorCode.RateLimited, 'Too many sign-ins are in progress. Try again in a minute.');
       res.append(
         'Set-Cookie',
@@ -163,7 +156,13 @@ export async function oidcRoutes(options: OidcRoutesOptions): Promise<express.Ro
   async function completeLogin(req: Request, res: Response): Promise<void> {
     // One attempt per state cookie, whatever its outcome: a callback URL cannot be replayed.
     clearStateCookie(res, cookies);
-    const login = pending.take(stateHandleOf(req));
+    let login: PendingLogin | null;
+    try {
+      login = await pending.take(stateHandleOf(req));
+    } catch (err) {
+      if (err instanceof PendingLoginsUnavailable) throw new SsoFailure(SsoFailureCode.Unavailable, 'pending sign-ins (Redis) unavailable', err);
+      throw err;
+    }
     const query = new URL(req.originalUrl, 'http://callback.invalid').searchParams;
     if (!login) throw new SsoFailure(SsoFailureCode.State, 'no pending sign-in for this browser (state cookie missing, expired or used)');
     if (query.get('state') !== login.state) throw new SsoFailure(SsoFailureCode.State, 'state parameter does not match the state cookie');
@@ -420,34 +419,4 @@ class IssuerDiscovery {
 
 function unavailable(): TandemError {
   return new TandemError(ErrorCode.Unavailable, 'Campus sign-in is unavailable: the identity provider cannot be reached. Try again in a minute.');
-}
-
-/** Sign-ins in flight, keyed by the random handle in the browser's state cookie. */
-class PendingLogins {
-  // Insertion order is expiry order (one TTL for all), so sweeping stops at the first live entry.
-  private readonly byHandle = new Map<string, PendingLogin>();
-
-  /** Store a sign-in; null when MAX_PENDING_OIDC_LOGINS are already in flight. */
-  add(login: PendingLogin): string | null {
-    this.sweep(Date.now());
-    if (this.byHandle.size >= MAX_PENDING_OIDC_LOGINS) return null;
-    const handleId = crypto.randomBytes(32).toString('base64url');
-    this.byHandle.set(handleId, login);
-    return handleId;
-  }
-
-  /** Remove and return the sign-in behind a handle, if it exists and has not expired. */
-  take(handleId: string | undefined): PendingLogin | null {
-    if (handleId === undefined) return null;
-    const login = this.byHandle.get(handleId);
-    this.byHandle.delete(handleId);
-    return login && login.expiresAt > Date.now() ? login : null;
-  }
-
-  private sweep(now: number): void {
-    for (const [handleId, login] of this.byHandle) {
-      if (login.expiresAt > now) break;
-      this.byHandle.delete(handleId);
-    }
-  }
 }

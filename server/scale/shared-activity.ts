@@ -3,6 +3,7 @@ import type { RedisClientType } from 'redis';
 import { ACTIVITY_WINDOW_MS, type ActivityDelta, type WorkspaceActivity } from '../classroom/activity-tracker';
 import type { ActivityShare } from '../classroom/activity-feed';
 import type { Logger } from '../logger';
+import { answerWithin } from './answer-within';
 
 const PREFIX = 'tandem:activity:';
 const PROCESSES_KEY = `${PREFIX}processes`;
@@ -217,16 +218,8 @@ export class SharedActivity implements ActivityShare {
     return parseMerged(workspaceId, reply);
   }
 
-  /**
-   * While Redis is away node-redis queues commands until it is back; the grid must not wait that
-   * long, so a call that takes more than ANSWER_TIMEOUT_MS fails (the feed then shows this
-   * process's part). A queued write still lands later and the next one corrects it.
-   */
+  /** Falls back (the feed shows this process's part) when Redis takes over ANSWER_TIMEOUT_MS. */
   private async run(script: Script, keys: string[], args: string[]): Promise<unknown> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`redis did not answer within ${ANSWER_TIMEOUT_MS} ms`)), ANSWER_TIMEOUT_MS);
-    });
     const call = async (): Promise<unknown> => {
       try {
         return await this.client.evalSha(script.sha, { keys, arguments: args });
@@ -235,13 +228,7 @@ export class SharedActivity implements ActivityShare {
         return this.client.eval(script.text, { keys, arguments: args });
       }
     };
-    const answer = call();
-    answer.catch(() => {}); // when the timeout won, a late failure is nobody's business
-    try {
-      return await Promise.race([answer, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return answerWithin(call(), ANSWER_TIMEOUT_MS);
   }
 }
 

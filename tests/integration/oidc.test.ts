@@ -1,8 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { ServerProcess, api } from '../helpers/server-process';
 import { logIn, type TestUser } from '../helpers/accounts';
+import { RedisProcess, redisServerBinary } from '../helpers/redis-server';
+
+const redisBinary = redisServerBinary();
+if (!redisBinary) {
+  console.log('SSO across processes skipped: redis-server is not installed (apt-get install -y redis-server; .ci/run does it)');
+}
+const describeWithRedis = redisBinary ? describe : describe.skip;
 
 /**
  * Campus SSO (server/auth/oidc.ts) against a real OpenID Provider: `oidc-provider` runs in its own
@@ -250,6 +259,55 @@ describe('campus SSO when the IdP is down at start-up', () => {
   }, 40_000);
 });
 
+describeWithRedis('campus SSO with two processes sharing Redis', () => {
+  let redis: RedisProcess;
+  let idp: IdpProcess;
+  let dataDir: string;
+  const servers: ServerProcess[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisProcess.start(redisBinary!);
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-sso-scale-'));
+    // The IdP answers to process B's callback, as it would to a balancer's address.
+    const ports = [await freePort(), await freePort()];
+    const publicUrl = `http://127.0.0.1:${ports[1]}`;
+    idp = await IdpProcess.start({ port: 0, redirectUri: `${publicUrl}/api/auth/oidc/callback` });
+    for (const port of ports) {
+      servers.push(
+        await ServerProcess.start({
+          port,
+          dataDir,
+          env: { REDIS_URL: redis.url, PUBLIC_URL: publicUrl, OIDC_ISSUER_URL: idp.issuer, OIDC_CLIENT_ID: CLIENT_ID, OIDC_CLIENT_SECRET: CLIENT_SECRET },
+        }),
+      );
+    }
+  }, 60_000);
+  afterAll(async () => {
+    for (const s of servers) await s.dispose();
+    await idp?.stop();
+    await redis?.stop();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('a sign-in started on process A completes on process B, once', async () => {
+    const [a, b] = servers as [ServerProcess, ServerProcess];
+    const browser = new Browser();
+    const callbackUrl = await browser.throughIdp(a.url, 'ben', '/dashboard', { callbackOrigin: new URL(b.url).origin });
+    expect(new URL(callbackUrl).origin).toBe(new URL(b.url).origin);
+    const stateCookie = browser.cookie('tandem_oidc')!;
+    const result = await browser.finish(callbackUrl);
+    expect(result.location).toBe('/dashboard');
+    const me = await api<Me>(a.url, 'GET', '/api/auth/me', undefined, result.sessionCookie!);
+    expect(me.body.user).toMatchObject({ email: ACCOUNTS.ben.email, role: 'student' });
+
+    // The same callback, replayed on A with the old state cookie: used up everywhere.
+    const replay = new Browser();
+    replay.setCookie('tandem_oidc', stateCookie, '127.0.0.1', '/api/auth/oidc');
+    const again = await replay.finish(callbackUrl.replace(new URL(b.url).origin, new URL(a.url).origin));
+    expect(again).toMatchObject({ location: '/signin?error=sso_state', sessionCookie: null });
+  }, 40_000);
+});
+
 // ── test plumbing ──────────────────────────────────────────────────────────────────────────
 
 interface SignInResult {
@@ -302,8 +360,13 @@ class Browser {
    * From Tandem's /login through the IdP's login form to the redirect back to Tandem; returns
    * that callback URL without visiting it, so a test can tamper with it first.
    */
-  async throughIdp(tandemUrl: string, account: AccountId, next = '/dashboard', options: { cancel?: boolean } = {}): Promise<string> {
-    const tandemOrigin = new URL(tandemUrl).origin;
+  async throughIdp(
+    tandemUrl: string,
+    account: AccountId,
+    next = '/dashboard',
+    options: { cancel?: boolean; callbackOrigin?: string } = {},
+  ): Promise<string> {
+    const tandemOrigin = options.callbackOrigin ?? new URL(tandemUrl).origin;
     let res = await this.request(`${tandemUrl}/api/auth/oidc/login?next=${encodeURIComponent(next)}`);
     if (res.status !== 302 || !res.location) throw new Error(`/login answered ${res.status}: ${res.body}`);
     for (let hop = 0; hop < 10; hop++) {
