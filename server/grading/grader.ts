@@ -20,6 +20,8 @@ export interface GraderOptions {
    * a wall-clock backstop of WALL_CLOCK_FACTOR times this; wall clock only elsewhere. Default 60 s.
    */
   loadBudgetMs?: number;
+  /** Told each grading process's pid as it starts, before it has run anything (tests stop it there). */
+  onChildStarted?: (pid: number) => void;
 }
 
 /** Linux's USER_HZ: /proc reports CPU time in these ticks (100 on every mainstream kernel). */
@@ -109,6 +111,7 @@ export class Grader implements SubmissionGrader {
         { env: {} as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' },
       ) as ChildProcess;
       this.children.add(child);
+      if (child.pid !== undefined) this.options.onChildStarted?.(child.pid);
       let stderr = '';
       child.stderr?.on('data', (chunk: Buffer) => {
         if (stderr.length < 4000) stderr += chunk.toString('utf8');

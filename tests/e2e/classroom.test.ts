@@ -231,7 +231,11 @@ test('[CL-E2E-7] raised hands: each student sees their place in line live, and r
   await ada.page.getByTestId('raise-hand-open').waitFor();
   // Brian moves up without touching anything.
   await eventually(() => place(brian), (p) => p === '1', 10_000, 'Brian to move up to first');
-  await teacher.page.getByTestId('help-item').getByTestId('resolve-help').click();
+  // Brian's page and the teacher's refresh on the same push but not at the same moment: CI once
+  // found Ada's resolved hand still in the teacher's list here.
+  await eventually(() => items.count(), (n) => n === 1, 10_000, 'Ada’s hand to leave the teacher’s queue');
+  await expect(items.nth(0).getAttribute('data-name')).resolves.toBe('Brian');
+  await items.nth(0).getByTestId('resolve-help').click();
   await brian.page.getByTestId('my-place').waitFor({ state: 'detached', timeout: 10_000 });
   await teacher.page.getByTestId('help-empty').waitFor();
 });

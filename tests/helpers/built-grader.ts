@@ -8,9 +8,9 @@ export interface GraderLike {
 }
 
 /** The grader as built (dist/): its child process is compiled JavaScript, not something ts-jest can run. */
-export function builtGrader(options: { timeLimitMs: number; memoryMb: number; loadBudgetMs?: number }): GraderLike {
+export function builtGrader(options: { timeLimitMs: number; memoryMb: number; loadBudgetMs?: number; onChildStarted?: (pid: number) => void }): GraderLike {
   const built = path.join(__dirname, '..', '..', 'dist', 'server', 'grading', 'grader.js');
   if (!fs.existsSync(built)) throw new Error(`${built} is missing: run npm run build:server first (npm test does).`);
-  const { Grader } = require(built) as { Grader: new (o: { timeLimitMs: number; memoryMb: number; loadBudgetMs?: number }) => GraderLike };
+  const { Grader } = require(built) as { Grader: new (o: Parameters<typeof builtGrader>[0]) => GraderLike };
   return new Grader(options);
 }
