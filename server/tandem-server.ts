@@ -480,9 +480,16 @@ async function shutdown(parts: ShutdownParts): Promise<void> {
 /** Create the first admin from ADMIN_EMAIL/ADMIN_PASSWORD when that account does not exist yet. */
 async function ensureFirstAdmin(config: Config, store: ClassroomStore, auth: AuthService, logger: Logger): Promise<void> {
   if (!config.firstAdmin) return;
-  if (await store.getUserByEmail(normalizeEmail(config.firstAdmin.email))) return;
-  const user = await auth.createAccount({ ...config.firstAdmin, displayName: 'Administrator', role: 'admin' });
-  logger.info({ userId: user.id }, 'first admin created from ADMIN_EMAIL');
+  const email = normalizeEmail(config.firstAdmin.email);
+  if (await store.getUserByEmail(email)) return;
+  try {
+    const user = await auth.createAccount({ ...config.firstAdmin, displayName: 'Administrator', role: 'admin' });
+    logger.info({ userId: user.id }, 'first admin created from ADMIN_EMAIL');
+  } catch (err) {
+    // Several processes starting at once on a new DATA_DIR all find no admin; one creates it.
+    if (!(await store.getUserByEmail(email))) throw err;
+    logger.info('first admin from ADMIN_EMAIL created by another process');
+  }
 }
 
 /** LV-1: every committed client edit of a file feeds the teacher's live grid. */

@@ -195,7 +195,7 @@ export class SqliteClassroomStore implements ClassroomStore {
     } catch (err) {
       db.close();
       if (err instanceof StorageError) throw err;
-      throw new StorageError(StorageErrorCode.OpenFailed, `Cannot prepare classroom database ${filename}.`, { cause: err });
+      throw new StorageError(StorageErrorCode.OpenFailed, `Cannot prepare classroom database ${filename}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     return new SqliteClassroomStore(db);
   }
@@ -789,20 +789,25 @@ export class SqliteClassroomStore implements ClassroomStore {
   }
 }
 
+/**
+ * Read the version and migrate under one write lock (BEGIN IMMEDIATE): processes starting at once
+ * on a new file wait for each other, and the later ones find the schema made (a version read
+ * before the lock let two processes both run migration 1; the second failed on CREATE TABLE).
+ */
 function migrate(db: Database.Database, filename: string): void {
-  const appId = Number(db.pragma('application_id', { simple: true }));
-  const version = Number(db.pragma('user_version', { simple: true }));
-  if (appId !== 0 && appId !== CLASSROOM_APPLICATION_ID) {
-    throw new StorageError(StorageErrorCode.OpenFailed, `${filename} is not a Tandem classroom database.`);
-  }
-  if (version > MIGRATIONS.length) {
-    throw new StorageError(StorageErrorCode.SchemaTooNew, `${filename} was written by a newer Tandem (schema ${version}).`);
-  }
   db.transaction(() => {
+    const appId = Number(db.pragma('application_id', { simple: true }));
+    const version = Number(db.pragma('user_version', { simple: true }));
+    if (appId !== 0 && appId !== CLASSROOM_APPLICATION_ID) {
+      throw new StorageError(StorageErrorCode.OpenFailed, `${filename} is not a Tandem classroom database.`);
+    }
+    if (version > MIGRATIONS.length) {
+      throw new StorageError(StorageErrorCode.SchemaTooNew, `${filename} was written by a newer Tandem (schema ${version}).`);
+    }
     for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
-    db.pragma(`application_id = ${CLASSROOM_APPLICATION_ID}`);
-    db.pragma(`user_version = ${MIGRATIONS.length}`);
-  })();
+    if (appId === 0) db.pragma(`application_id = ${CLASSROOM_APPLICATION_ID}`);
+    if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
 }
 
 /** Unique-key violations are caller errors: name the rule, not the SQL. */
