@@ -116,3 +116,11 @@ export function parseOptions(argv: string[]): BenchOptions {
   }
   return options;
 }
+
+/** `--name N` from this process's arguments: a whole number from 1 to max, or the fallback (small benches). */
+export function intArg(name: string, fallback: number, max: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`--${name} must be a whole number from 1 to ${max}`);
+  return v;
+}

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrateSchema } from '../prisma-free-db/sqlite-schema';
+import { intArg } from './options';
 
 /**
  * What storing one op costs SQLite, with and without the `ops_by_source` index that schema v2
@@ -16,17 +17,10 @@ import { migrateSchema } from '../prisma-free-db/sqlite-schema';
  * Ops are keystroke-sized JSON like the editor's (src, seq, v, m.ts, m.author, a text op).
  * Each variant starts from a file that already holds 2,000 ops, checkpointed.
  */
-function arg(name: string, fallback: number, max: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`--${name} must be a whole number from 1 to ${max}`);
-  return v;
-}
-
-const DOCS = arg('docs', 10, 10_000);
-const PER_COMMIT = arg('per-commit', 1, 1_000);
-const OPS = arg('ops', 6_000, 1_000_000);
-const ROUNDS = arg('rounds', 3, 100);
+const DOCS = intArg('docs', 10, 10_000);
+const PER_COMMIT = intArg('per-commit', 1, 1_000);
+const OPS = intArg('ops', 6_000, 1_000_000);
+const ROUNDS = intArg('rounds', 3, 100);
 const WARM_OPS = 2_000;
 
 const VARIANTS = {

@@ -27,6 +27,7 @@ import { ClassroomService } from './classroom/classroom-service';
 import { ActivityTracker, textOpSize } from './classroom/activity-tracker';
 import { ActivityFeed } from './classroom/activity-feed';
 import { SharedActivity } from './scale/shared-activity';
+import { redisClaims } from './scale/claims';
 import { rateLimiterFactory } from './http/rate-limits';
 import { authRoutes } from './http/auth-routes';
 import { classroomRoutes } from './http/classroom-routes';
@@ -146,6 +147,7 @@ export async function startTandemServer(config: Config, logger: Logger): Promise
     classrooms,
     logger,
     sweepEveryMs: config.retentionSweepMs,
+    ...(bus ? { claim: redisClaims(bus.commandClient) } : {}),
   });
   retention.start();
   // AI review (issue 5): tasks in the store, run by worker threads, behind a circuit breaker.

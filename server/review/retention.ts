@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import type { ClassroomService } from '../classroom/classroom-service';
 import type { WorkspaceService } from '../services/workspace-service';
 import type { FileHistoryReader } from './file-history';
+import { claimAlone, type ClaimWork } from '../scale/claims';
 
 const DAY_MS = 86_400_000;
 
@@ -20,7 +21,12 @@ export interface RetentionOptions {
   logger: Logger;
   /** How often to look for assignments whose history is due for compaction. */
   sweepEveryMs: number;
+  /** With several processes, one compacts an assignment while the others skip it (server/scale/claims.ts). */
+  claim?: ClaimWork;
 }
+
+/** Longer than compacting one assignment takes; a process that dies holding it frees it after this. */
+const COMPACTION_LEASE_MS = 15 * 60_000;
 
 /** Payload of CompactAssignmentHistoryTask. */
 const CompactPayload = z.strictObject({ assignmentId: z.string().min(1), classId: z.string().min(1) });
@@ -155,13 +161,22 @@ export class RetentionService {
 
   private async runTask(due: DueCompaction): Promise<number> {
     const payload = { assignmentId: due.assignmentId, classId: due.classId };
+    const release = await (this.o.claim ?? claimAlone)(`retention:${due.assignmentId}`, COMPACTION_LEASE_MS);
+    if (!release) {
+      this.o.logger.debug({ assignmentId: due.assignmentId }, 'history compaction left to another process');
+      return 0;
+    }
     try {
+      // Another process may have finished it between our list and our claim.
+      if ((await this.o.reviews.getAssignmentRetention(due.assignmentId)).opsCompactedAt !== null) return 0;
       const { docs } = await this.task.perform(payload);
       this.o.logger.info({ task: CompactAssignmentHistoryTask.taskName, assignmentId: due.assignmentId, docs }, 'keystroke history compacted');
       return 1;
     } catch (err) {
       this.task.onFailed(payload, err);
       return 0;
+    } finally {
+      await release();
     }
   }
 }

@@ -18,7 +18,9 @@ const PING_TIMEOUT_MS = 1000;
  * What several Tandem processes share through Redis (issue 6 §1): ShareDB's op and presence
  * pub/sub (`sharedb-redis-pubsub`), Socket.io rooms (`@socket.io/redis-adapter`, so class events,
  * live views and "close this user's sockets" reach every process), and access-cache invalidation.
- * No home-made clustering: these two libraries are the engines.
+ * No home-made clustering: these two libraries are the engines. The command client also carries
+ * the small shared state of shared-activity.ts (the live grid), claims.ts (retention sweep),
+ * http/rate-limits.ts and auth/pending-logins.ts.
  */
 export class RedisBus {
   readonly pubsub: ShareDB.PubSub;

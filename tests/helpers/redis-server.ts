@@ -11,6 +11,19 @@ export function redisServerBinary(): string | null {
   return which.status === 0 ? which.stdout.trim() : null;
 }
 
+/**
+ * `describe` when redis-server is installed; otherwise `describe.skip`, printing why (CI's .ci/run
+ * installs it, so there these tests always run).
+ */
+export function describeWithRedis(name: string, fn: () => void): void {
+  if (redisServerBinary()) {
+    describe(name, fn);
+    return;
+  }
+  console.log(`"${name}" skipped: redis-server is not installed (apt-get install -y redis-server; .ci/run does it)`);
+  describe.skip(name, fn);
+}
+
 /** A real redis-server on a free port, without persistence; stop() and start() again on the same port. */
 export class RedisProcess {
   private child: ChildProcess | null = null;
@@ -20,7 +33,8 @@ export class RedisProcess {
     readonly port: number,
   ) {}
 
-  static async start(binary: string): Promise<RedisProcess> {
+  static async start(binary = redisServerBinary()): Promise<RedisProcess> {
+    if (!binary) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
     const port = await freePort();
     const redis = new RedisProcess(binary, port);
     await redis.start();

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ServerProcess, api } from '../helpers/server-process';
 import { logIn } from '../helpers/accounts';
-import { RedisProcess, redisServerBinary } from '../helpers/redis-server';
+import { RedisProcess, describeWithRedis } from '../helpers/redis-server';
 
 /**
  * Several processes started at once on an empty DATA_DIR (a new deployment of the scale-out
@@ -12,19 +12,13 @@ import { RedisProcess, redisServerBinary } from '../helpers/redis-server';
  * process lost the race for classroom.sqlite's schema ("Cannot prepare classroom database") or
  * for the first admin ("That email already has an account") and exited.
  */
-const redisBinary = redisServerBinary();
-if (!redisBinary) {
-  console.log('first-start tests skipped: redis-server is not installed (apt-get install -y redis-server; .ci/run does it)');
-}
-const describeWithRedis = redisBinary ? describe : describe.skip;
-
 const ADMIN_EMAIL = 'first.admin@campus.test';
 const ADMIN_PASSWORD = 'first-admin-password';
 
 describeWithRedis('three processes starting at once on an empty DATA_DIR', () => {
   let redis: RedisProcess;
   beforeAll(async () => {
-    redis = await RedisProcess.start(redisBinary!);
+    redis = await RedisProcess.start();
   });
   afterAll(async () => {
     await redis?.stop();

@@ -5,13 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ServerProcess, api } from '../helpers/server-process';
 import { logIn, type TestUser } from '../helpers/accounts';
-import { RedisProcess, redisServerBinary } from '../helpers/redis-server';
-
-const redisBinary = redisServerBinary();
-if (!redisBinary) {
-  console.log('SSO across processes skipped: redis-server is not installed (apt-get install -y redis-server; .ci/run does it)');
-}
-const describeWithRedis = redisBinary ? describe : describe.skip;
+import { RedisProcess, describeWithRedis } from '../helpers/redis-server';
 
 /**
  * Campus SSO (server/auth/oidc.ts) against a real OpenID Provider: `oidc-provider` runs in its own
@@ -266,7 +260,7 @@ describeWithRedis('campus SSO with two processes sharing Redis', () => {
   const servers: ServerProcess[] = [];
 
   beforeAll(async () => {
-    redis = await RedisProcess.start(redisBinary!);
+    redis = await RedisProcess.start();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-sso-scale-'));
     // The IdP answers to process B's callback, as it would to a balancer's address.
     const ports = [await freePort(), await freePort()];

@@ -8,7 +8,7 @@ import { ServerProcess, api } from '../helpers/server-process';
 import { newClient, subscribeFile, waitFor, whenAcked } from '../helpers/clients';
 import { call, pairWorkspace, type PairFixture } from '../helpers/accounts';
 import type { Socket } from 'socket.io-client';
-import { RedisProcess, redisServerBinary } from '../helpers/redis-server';
+import { RedisProcess, describeWithRedis } from '../helpers/redis-server';
 import { TcpBalancer } from '../helpers/tcp-balancer';
 
 /**
@@ -18,13 +18,6 @@ import { TcpBalancer } from '../helpers/tcp-balancer';
  * without losing an acknowledged edit, the teacher's live grid shows a pair split across processes
  * whole, and readiness follows Redis.
  */
-const redisBinary = redisServerBinary();
-if (!redisBinary) {
-  // eslint-disable-next-line no-console
-  console.log('scale-out tests skipped: redis-server is not installed (apt-get install -y redis-server; .ci/run does it)');
-}
-const describeWithRedis = redisBinary ? describe : describe.skip;
-
 describeWithRedis('three processes sharing Redis', () => {
   let redis: RedisProcess;
   let dataDir: string;
@@ -38,7 +31,7 @@ describeWithRedis('three processes sharing Redis', () => {
   };
 
   beforeAll(async () => {
-    redis = await RedisProcess.start(redisBinary!);
+    redis = await RedisProcess.start();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-scale-'));
     for (let i = 0; i < 3; i++) {
       // A short heartbeat, so a killed process's users leave the live grid within seconds here.

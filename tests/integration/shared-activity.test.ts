@@ -4,7 +4,7 @@ import { createLogger } from '../../server/logger';
 import { SharedActivity } from '../../server/scale/shared-activity';
 import { ActivityFeed } from '../../server/classroom/activity-feed';
 import { ActivityTracker, type WorkspaceActivity } from '../../server/classroom/activity-tracker';
-import { RedisProcess, redisServerBinary } from '../helpers/redis-server';
+import { RedisProcess, describeWithRedis } from '../helpers/redis-server';
 import { waitFor } from '../helpers/clients';
 
 /**
@@ -13,12 +13,6 @@ import { waitFor } from '../helpers/clients';
  * process that stops beating loses its users, a restarted Redis is refilled, and what Redis
  * holds is never trusted blindly.
  */
-const redisBinary = redisServerBinary();
-if (!redisBinary) {
-  console.log('shared activity tests skipped: redis-server is not installed (apt-get install -y redis-server; .ci/run does it)');
-}
-const describeWithRedis = redisBinary ? describe : describe.skip;
-
 describeWithRedis('SharedActivity on a real Redis', () => {
   const logger = createLogger('silent');
   let redis: RedisProcess;
@@ -41,7 +35,7 @@ describeWithRedis('SharedActivity on a real Redis', () => {
   };
 
   beforeAll(async () => {
-    redis = await RedisProcess.start(redisBinary!);
+    redis = await RedisProcess.start();
   });
   afterEach(async () => {
     for (const s of shares.splice(0)) await s.close().catch(() => {});

@@ -3,19 +3,15 @@ import { createClient, type RedisClientType } from 'redis';
 import { rateLimiterFactory } from '../../server/http/rate-limits';
 import { PendingLoginsUnavailable, RedisPendingLogins, type PendingLogin } from '../../server/auth/pending-logins';
 import { createLogger } from '../../server/logger';
-import { RedisProcess, redisServerBinary } from '../helpers/redis-server';
+import { claimAlone, redisClaims } from '../../server/scale/claims';
+import { RedisProcess, describeWithRedis } from '../helpers/redis-server';
 
 /**
  * Issue 6 §1 with docs/operations.md: what sign-in needs is shared by processes that share Redis.
  * The HTTP rate limits (sign-in, sign-up, join previews) count across processes, and SSO sign-ins
  * in flight can come back to any process, once. Both keep working from memory while Redis is away.
+ * Background work every process would start (the retention sweep) is claimed by one at a time.
  */
-const redisBinary = redisServerBinary();
-if (!redisBinary) {
-  console.log('shared auth-state tests skipped: redis-server is not installed (apt-get install -y redis-server; .ci/run does it)');
-}
-const describeWithRedis = redisBinary ? describe : describe.skip;
-
 const refused = (p: Promise<unknown>) =>
   p.then(
     () => false,
@@ -46,7 +42,7 @@ describeWithRedis('with a real Redis', () => {
   };
 
   beforeAll(async () => {
-    redis = await RedisProcess.start(redisBinary!);
+    redis = await RedisProcess.start();
   });
   afterAll(async () => {
     for (const c of clients) c.destroy();
@@ -132,6 +128,40 @@ describeWithRedis('with a real Redis', () => {
       } finally {
         await redis.start();
       }
+    });
+  });
+
+  describe('work claims', () => {
+    test('one holder at a time; a lease that ran out frees the work; a late release does not free another\'s claim', async () => {
+      const a = redisClaims(await connect());
+      const b = redisClaims(await connect());
+      const releaseA = await a('job-1', 60_000);
+      expect(releaseA).not.toBeNull();
+      expect(await b('job-1', 60_000)).toBeNull();
+      expect(await b('job-2', 60_000)).not.toBeNull(); // other work is free
+      await releaseA!();
+      const releaseB = await b('job-1', 100);
+      expect(releaseB).not.toBeNull();
+      await new Promise((r) => setTimeout(r, 200)); // b's lease runs out (b hung, say)
+      const releaseA2 = await a('job-1', 60_000);
+      expect(releaseA2).not.toBeNull();
+      await releaseB!(); // b comes back late: a's claim stays
+      expect(await b('job-1', 60_000)).toBeNull();
+      await releaseA2!();
+      expect(await b('job-1', 60_000)).not.toBeNull();
+    });
+
+    test('while Redis is away nobody claims (the next sweep tries again); one process needs no Redis', async () => {
+      const a = redisClaims(await connect());
+      await redis.stop();
+      try {
+        expect(await a('job-outage', 60_000)).toBeNull();
+      } finally {
+        await redis.start();
+      }
+      const alone = await claimAlone('anything', 1);
+      expect(alone).not.toBeNull();
+      await alone!();
     });
   });
 });
