@@ -27,8 +27,8 @@ describeWithRedis('SharedActivity on a real Redis', () => {
     return c;
   };
   /** One "process": its own client, heartbeat and presence. */
-  const processWith = async (presence: Array<{ workspaceId: string; online: string[] }>, heartbeatMs = 60_000, start = true) => {
-    const share = new SharedActivity(await connect(), { heartbeatMs, presence: () => presence, logger });
+  const processWith = async (presence: Array<{ workspaceId: string; online: string[] }>, heartbeatMs = 60_000, start = true, windowMs?: number) => {
+    const share = new SharedActivity(await connect(), { heartbeatMs, presence: () => presence, logger, ...(windowMs ? { windowMs } : {}) });
     if (start) await share.start();
     shares.push(share);
     return share;
@@ -73,6 +73,27 @@ describeWithRedis('SharedActivity on a real Redis', () => {
     expect(v.recentChange).toBe(3);
   });
 
+  test('the running sum follows buckets as they leave the window, whichever process wrote them', async () => {
+    // A 1.5 s window: edits written now must be out of the sum two seconds later.
+    const a = await processWith([], 60_000, true, 1500);
+    const b = await processWith([], 60_000, true, 1500);
+    const second = () => {
+      const now = Date.now();
+      return now - (now % 1000);
+    };
+    const s0 = second();
+    await a.publish({ workspaceId: 'w-sum', edits: [[s0, 5]], lastEditAt: Date.now(), lastEditBy: 'ann', online: ['ann'] });
+    expect((await b.publish({ workspaceId: 'w-sum', edits: [[s0, 2]], lastEditAt: Date.now(), lastEditBy: 'bob', online: ['bob'] })).recentChange).toBe(7);
+    await new Promise((r) => setTimeout(r, 2600));
+    const s1 = second();
+    expect((await a.publish({ workspaceId: 'w-sum', edits: [[s1, 4]], lastEditAt: Date.now(), lastEditBy: 'ann', online: ['ann'] })).recentChange).toBe(4);
+    await new Promise((r) => setTimeout(r, 2600));
+    expect((await b.read(['w-sum'])).get('w-sum')!.recentChange).toBe(0); // a read prunes too
+    const raw = await connect();
+    expect(await raw.zCard('tandem:activity:edit-seconds:w-sum')).toBe(0);
+    expect(await raw.hGetAll('tandem:activity:edits:w-sum')).toEqual({ '~sum': '0' });
+  });
+
   test('a process that stops beating loses its users from the grid, pushed as a repaired view', async () => {
     // "b" publishes once and then dies without a word (it never starts its heartbeat).
     const b = await processWith([], 60_000, false);
@@ -106,10 +127,12 @@ describeWithRedis('SharedActivity on a real Redis', () => {
     const raw = await connect();
     await raw.zAdd('tandem:activity:processes', { score: Date.now() + 60_000, value: 'bogus' });
     await raw.hSet('tandem:activity:ws:w-bad', { bogus: 'not json', '~lastAt': 'soon', '~rev': 'x' });
+    const second = Date.now() - (Date.now() % 1000);
+    await raw.hSet('tandem:activity:edits:w-bad', { '~sum': 'lots', [String(second)]: 'many' });
     const v = (await a.read(['w-bad'])).get('w-bad')!;
     expect(v).toMatchObject({ online: [], lastEditAt: null, rev: 0 });
-    const after = await a.publish({ workspaceId: 'w-bad', edits: [], lastEditAt: 5, lastEditBy: 'ann', online: ['ann'] });
-    expect(after.online).toEqual(['ann']);
+    const after = await a.publish({ workspaceId: 'w-bad', edits: [[second, 6]], lastEditAt: 5, lastEditBy: 'ann', online: ['ann'] });
+    expect(after).toMatchObject({ online: ['ann'], recentChange: 6 });
   });
 
   test('the feed pushes merged views, and falls back to this process\'s part when Redis is gone', async () => {
