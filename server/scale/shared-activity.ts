@@ -181,7 +181,7 @@ export class SharedActivity implements ActivityShare {
     await this.beating;
     try {
       await this.removeProcess(this.processId);
-      await this.client.zRem(PROCESSES_KEY, this.processId);
+      await answerWithin(this.client.zRem(PROCESSES_KEY, this.processId), ANSWER_TIMEOUT_MS);
     } catch (err) {
       // The others drop this process's users once it has missed three heartbeats.
       this.options.logger.warn({ err: describe(err) }, 'live activity: could not withdraw this process');
@@ -202,9 +202,9 @@ export class SharedActivity implements ActivityShare {
   /** Remove one process's users from every workspace it had, pushing each corrected view. */
   private async removeProcess(processId: string): Promise<void> {
     const key = processKey(processId);
-    const workspaceIds = await this.client.sMembers(key);
+    const workspaceIds = await answerWithin(this.client.sMembers(key), ANSWER_TIMEOUT_MS);
     const views = await Promise.all(workspaceIds.map((id) => this.merge('x', processId, id, {})));
-    await this.client.del(key);
+    await answerWithin(this.client.del(key), ANSWER_TIMEOUT_MS);
     for (const view of views) for (const l of this.repairedListeners) l(view);
   }
 
@@ -233,7 +233,10 @@ export class SharedActivity implements ActivityShare {
     return parseMerged(workspaceId, reply);
   }
 
-  /** Falls back (the feed shows this process's part) when Redis takes over ANSWER_TIMEOUT_MS. */
+  /**
+   * Every call to Redis here is bounded by ANSWER_TIMEOUT_MS: the feed then shows this process's
+   * part, and a stop does not wait for a Redis that is gone.
+   */
   private async run(script: Script, keys: string[], args: string[]): Promise<unknown> {
     const call = async (): Promise<unknown> => {
       try {

@@ -122,6 +122,19 @@ describeWithRedis('SharedActivity on a real Redis', () => {
     expect((await a.read(['w-restart'])).get('w-restart')!.online).toEqual(['ann']);
   });
 
+  test('a stop while Redis is gone does not wait for it', async () => {
+    const a = await processWith([{ workspaceId: 'w-stop', online: ['ann'] }], 60_000);
+    await a.publish({ workspaceId: 'w-stop', edits: [], lastEditAt: null, lastEditBy: null, online: ['ann'] });
+    await redis.stop();
+    try {
+      const started = Date.now();
+      await a.close();
+      expect(Date.now() - started).toBeLessThan(4000);
+    } finally {
+      await redis.start();
+    }
+  });
+
   test('malformed data in Redis adds no one and breaks nothing', async () => {
     const a = await processWith([]);
     const raw = await connect();
