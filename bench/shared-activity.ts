@@ -33,6 +33,15 @@ async function main(): Promise<void> {
   if (!binary) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
   await waitForQuietMachine(60);
   const redis = await RedisServer.start(binary);
+  try {
+    await measure(redis);
+  } finally {
+    // Also when a run fails: no redis-server is left behind.
+    await redis.stop();
+  }
+}
+
+async function measure(redis: RedisServer): Promise<void> {
   const logger = createLogger('silent');
   const clients: RedisClientType[] = [];
   const shares: SharedActivity[] = [];
@@ -111,7 +120,6 @@ async function main(): Promise<void> {
   console.log(lines.join('\n'));
   for (const share of shares) await share.close();
   for (const client of clients) await client.close();
-  await redis.stop();
 }
 
 main().catch((err: unknown) => {
