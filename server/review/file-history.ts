@@ -1,4 +1,4 @@
-import type { Store } from '../../prisma-free-db';
+import { StorageError, StorageErrorCode, type Store } from '../../prisma-free-db';
 import { COLLECTIONS, TEXT_TYPE_URI, fileDocId } from '../../lib/protocol';
 import { textType, type TextOp } from '../../lib/text/text-type';
 import type { OpSource } from '../../lib/review/review-api';
@@ -16,6 +16,9 @@ export interface FileOp {
   source: OpSource | null;
   ts: number | null;
 }
+
+/** Reads racing a compaction: each lost race means a compaction finished, so a few suffice. */
+const MAX_READ_ATTEMPTS = 3;
 
 const SOURCES = new Set<OpSource>(['typed', 'pasted', 'starter', 'teacher', 'ai', 'server']);
 
@@ -96,7 +99,24 @@ export class FileHistoryReader {
   /** The file's log; null when the file has never existed. */
   async read(workspaceId: string, fileId: string): Promise<FileLog | null> {
     const docId = fileDocId(workspaceId, fileId);
-    const from = await this.store.firstOpVersion(COLLECTIONS.files, docId);
+    // Op retention (in this process or another) may delete the oldest ops between reading where
+    // the log starts and reading the ops; the op read then finds a gap. The start has moved on,
+    // so read again from there. A gap with an unmoved start is real damage and is reported.
+    for (let attempt = 1; ; attempt++) {
+      const from = await this.store.firstOpVersion(COLLECTIONS.files, docId);
+      try {
+        const log = await this.readFrom(docId, from);
+        // An adapter that returns what it finds reads no ops at all when every op was just compacted.
+        if (log === null && attempt < MAX_READ_ATTEMPTS && (await this.store.firstOpVersion(COLLECTIONS.files, docId)) !== from) continue;
+        return log;
+      } catch (err) {
+        const gap = err instanceof StorageError && err.code === StorageErrorCode.MissingOps;
+        if (!gap || attempt >= MAX_READ_ATTEMPTS || (await this.store.firstOpVersion(COLLECTIONS.files, docId)) === from) throw err;
+      }
+    }
+  }
+
+  private async readFrom(docId: string, from: number): Promise<FileLog | null> {
     const raw = await new Promise<RawOp[]>((resolve, reject) => {
       (this.store.db as unknown as { getOps: (...args: unknown[]) => void }).getOps(COLLECTIONS.files, docId, from, null, { metadata: true }, (err: unknown, ops: RawOp[]) => {
         if (err) reject(err instanceof Error ? err : new Error(String((err as { message?: unknown })?.message ?? err)));
@@ -104,6 +124,10 @@ export class FileHistoryReader {
       });
     });
     if (from === 0 && raw.length === 0) return null;
+    // Not every adapter reports a gap itself (sharedb-mongo returns the ops it finds).
+    if (raw.some((r, i) => typeof r.v === 'number' && r.v !== from + i)) {
+      throw new StorageError(StorageErrorCode.MissingOps, `The ops of ${docId} from version ${from} have a gap.`);
+    }
     const kept = new Map<number, string>();
     let baseText = '';
     if (from > 0) {
