@@ -15,13 +15,17 @@ const ADMIN_PASSWORD = 'admin-password-123';
  * everything they produced (PV-1); an admin erases an account and nothing of it is left in any
  * table but the audit log (PV-2), while the partner's shared work stays.
  */
+// PV-1 waits for a submission's AI review, which runs at idle priority: on a saturated machine it
+// starts only when promoted (AI_STARVATION_SECONDS), and its analysers then share the cores.
+jest.setTimeout(90_000);
+
 describe('privacy lifecycle', () => {
   let server: ServerProcess;
   let admin: TestUser;
   const clients: TandemClient[] = [];
 
   beforeAll(async () => {
-    server = await ServerProcess.start({ env: { ADMIN_EMAIL, ADMIN_PASSWORD } });
+    server = await ServerProcess.start({ env: { ADMIN_EMAIL, ADMIN_PASSWORD, AI_STARVATION_SECONDS: '2' } });
     admin = await logIn(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
   });
   afterEach(() => {
