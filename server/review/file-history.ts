@@ -17,6 +17,16 @@ export interface FileOp {
   ts: number | null;
 }
 
+/** A file's text at one version, and where its keystroke-level history starts. */
+export interface VersionText {
+  /** Null when that version is not kept (compacted without a milestone) or does not exist yet. */
+  text: string | null;
+  retainedFrom: number;
+}
+
+/** Ops per read of a whole log: about 20 ms of the event loop each on the benchmark machine. */
+const READ_CHUNK_OPS = 1_000;
+
 /** Reads racing a compaction: each lost race means a compaction finished, so a few suffice. */
 const MAX_READ_ATTEMPTS = 3;
 
@@ -94,7 +104,11 @@ export class FileLog {
  * kept version can be rebuilt.
  */
 export class FileHistoryReader {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Ops per read of a whole log (a test sets it small to cross chunk boundaries). */
+    private readonly readChunkOps = READ_CHUNK_OPS,
+  ) {}
 
   /** The file's log; null when the file has never existed. */
   async read(workspaceId: string, fileId: string): Promise<FileLog | null> {
@@ -116,13 +130,59 @@ export class FileHistoryReader {
     }
   }
 
+  /**
+   * The text after `version` ops, rebuilt from the nearest milestone snapshot at or below it
+   * (ShareDB saves one every MILESTONE_INTERVAL versions) plus the ops after that milestone, so a
+   * playback step costs the same early and late in a long history. Null when the file has never
+   * existed.
+   */
+  async textAt(workspaceId: string, fileId: string, version: number): Promise<VersionText | null> {
+    const docId = fileDocId(workspaceId, fileId);
+    // The same race with op retention as `read`, and the same remedy.
+    for (let attempt = 1; ; attempt++) {
+      const from = await this.store.firstOpVersion(COLLECTIONS.files, docId);
+      try {
+        return await this.textFrom(docId, from, version);
+      } catch (err) {
+        const gap = err instanceof StorageError && err.code === StorageErrorCode.MissingOps;
+        if (!gap || attempt >= MAX_READ_ATTEMPTS || (await this.store.firstOpVersion(COLLECTIONS.files, docId)) === from) throw err;
+      }
+    }
+  }
+
+  private async textFrom(docId: string, from: number, version: number): Promise<VersionText | null> {
+    if (version < from) {
+      // Compacted: only the versions kept as milestones can be shown.
+      if (version === 0) return { text: '', retainedFrom: from };
+      const kept = await this.milestone(docId, version);
+      return { text: kept?.v === version ? textOf(kept) : null, retainedFrom: from };
+    }
+    const nearest = await this.milestone(docId, version);
+    let start: number;
+    let baseText: string;
+    if (nearest && nearest.v >= from) {
+      start = nearest.v;
+      baseText = textOf(nearest);
+    } else if (from === 0) {
+      start = 0;
+      baseText = '';
+    } else {
+      // A compacted log always has a milestone at its first kept version; without one, replay
+      // the whole kept log, which knows how to report what is missing.
+      const log = await this.readFrom(docId, from);
+      return log && { text: log.textAt(version), retainedFrom: log.retainedFrom };
+    }
+    const raw = start < version ? await this.opsBetween(docId, start, version) : [];
+    if (raw.some((r, i) => typeof r.v === 'number' && r.v !== start + i)) {
+      throw new StorageError(StorageErrorCode.MissingOps, `The ops of ${docId} from version ${start} have a gap.`);
+    }
+    if (start === 0 && raw.length === 0 && (await this.opsBetween(docId, 0, 1)).length === 0) return null;
+    const log = new FileLog(raw.map((r, i) => toFileOp(r, start + i)), start, baseText, new Map());
+    return { text: log.textAt(version), retainedFrom: from };
+  }
+
   private async readFrom(docId: string, from: number): Promise<FileLog | null> {
-    const raw = await new Promise<RawOp[]>((resolve, reject) => {
-      (this.store.db as unknown as { getOps: (...args: unknown[]) => void }).getOps(COLLECTIONS.files, docId, from, null, { metadata: true }, (err: unknown, ops: RawOp[]) => {
-        if (err) reject(err instanceof Error ? err : new Error(String((err as { message?: unknown })?.message ?? err)));
-        else resolve(ops);
-      });
-    });
+    const raw = await this.opsInChunks(docId, from);
     if (from === 0 && raw.length === 0) return null;
     // Not every adapter reports a gap itself (sharedb-mongo returns the ops it finds).
     if (raw.some((r, i) => typeof r.v === 'number' && r.v !== from + i)) {
@@ -135,7 +195,7 @@ export class FileHistoryReader {
         if (v > from) break;
         const snapshot = await this.milestone(docId, v);
         if (snapshot?.v !== v) continue;
-        const text = typeof snapshot.data === 'string' ? snapshot.data : '';
+        const text = textOf(snapshot);
         if (v === from) baseText = text;
         else kept.set(v, text);
       }
@@ -143,6 +203,32 @@ export class FileHistoryReader {
     return new FileLog(raw.map((r, i) => toFileOp(r, from + i)), from, baseText, kept);
   }
 
+  /**
+   * Ops from `from` to the current version, READ_CHUNK_OPS at a time with the event loop free in
+   * between: the SQLite store reads synchronously, and a long history in one read held every
+   * socket of the process for seconds (bench/history-playback.ts).
+   */
+  private async opsInChunks(docId: string, from: number): Promise<RawOp[]> {
+    const all: RawOp[] = [];
+    for (let start = from; ; start += this.readChunkOps) {
+      const chunk = await this.opsBetween(docId, start, start + this.readChunkOps);
+      for (const op of chunk) all.push(op);
+      if (chunk.length < this.readChunkOps) return all;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Ops [from, to) with metadata; `to` null = up to the current version. */
+  private opsBetween(docId: string, from: number, to: number | null): Promise<RawOp[]> {
+    return new Promise<RawOp[]>((resolve, reject) => {
+      (this.store.db as unknown as { getOps: (...args: unknown[]) => void }).getOps(COLLECTIONS.files, docId, from, to, { metadata: true }, (err: unknown, ops: RawOp[]) => {
+        if (err) reject(err instanceof Error ? err : new Error(String((err as { message?: unknown })?.message ?? err)));
+        else resolve(ops);
+      });
+    });
+  }
+
+  /** The latest milestone snapshot at or below `version`. */
   private milestone(docId: string, version: number): Promise<{ v: number; data: unknown } | undefined> {
     return new Promise((resolve, reject) => {
       (this.store.milestoneDb as unknown as { getMilestoneSnapshot: (...args: unknown[]) => void }).getMilestoneSnapshot(
@@ -153,6 +239,11 @@ export class FileHistoryReader {
       );
     });
   }
+}
+
+/** A milestone's text ('' for a deleted or non-text doc). */
+function textOf(snapshot: { data: unknown }): string {
+  return typeof snapshot.data === 'string' ? snapshot.data : '';
 }
 
 function toFileOp(r: RawOp, fallbackV: number): FileOp {

@@ -46,15 +46,16 @@ export class HistoryService {
   /** HS-2: the text after `version` ops. Not audited per call: the history read is. */
   async fileAtVersion(user: User, workspaceId: string, fileId: string, version: number): Promise<FileAtVersion> {
     await this.ctx.requireRead(user, workspaceId);
-    const log = await this.fileLog(workspaceId, fileId);
-    const text = log.textAt(version);
-    if (text === null) {
+    // One scrubber step: from the nearest milestone, not a replay of the whole log.
+    const at = await this.history.textAt(workspaceId, fileId, version);
+    if (!at) throw notFound('file');
+    if (at.text === null) {
       throw new TandemError(
         ErrorCode.NotFound,
-        version < log.retainedFrom ? `Version ${version} is older than the history this class keeps.` : `The file has no version ${version}.`,
+        version < at.retainedFrom ? `Version ${version} is older than the history this class keeps.` : `The file has no version ${version}.`,
       );
     }
-    return { fileId, version, text };
+    return { fileId, version, text: at.text };
   }
 
   /** BL-1: who wrote each character of the current text. */

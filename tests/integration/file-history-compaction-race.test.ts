@@ -103,3 +103,11 @@ test('[HS-1] a gap that no compaction explains is still reported', async () => {
   await compactDocOps(store, COLLECTIONS.files, DOC, { before: 5, keepVersions: [] });
   await expect(reader.read(WORKSPACE, FILE)).rejects.toMatchObject({ code: 'ERR_STORAGE_MISSING_OPS' });
 });
+
+test('[HS-2] a playback step while the oldest ops are being compacted answers from what is kept, not with an error', async () => {
+  // Version 6 was to be rebuilt from the milestone at 4 and ops 4 and 5, which the compaction removes.
+  const compaction = () => compactDocOps(store, COLLECTIONS.files, DOC, { before: 8, keepVersions: [4] });
+  expect(await new FileHistoryReader(racing(compaction)).textAt(WORKSPACE, FILE, 6)).toEqual({ text: null, retainedFrom: 8 });
+  expect(await new FileHistoryReader(store).textAt(WORKSPACE, FILE, 4)).toEqual({ text: 'abc', retainedFrom: 8 });
+  expect(await new FileHistoryReader(store).textAt(WORKSPACE, FILE, 9)).toEqual({ text: 'abcdefgh', retainedFrom: 8 });
+});

@@ -26,7 +26,8 @@ describe('submissions and review', () => {
   const clients: TandemClient[] = [];
 
   beforeAll(async () => {
-    server = await ServerProcess.start({ env: { ADMIN_EMAIL, ADMIN_PASSWORD, PASTE_SIGNAL_MIN_CHARS: '40' } });
+    // Milestones every 10 versions (the least allowed), so playback steps are served from them here.
+    server = await ServerProcess.start({ env: { ADMIN_EMAIL, ADMIN_PASSWORD, PASTE_SIGNAL_MIN_CHARS: '40', MILESTONE_INTERVAL: '10' } });
     admin = await logIn(server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
   });
   afterEach(() => {
@@ -250,6 +251,25 @@ describe('submissions and review', () => {
     }
     expect((await api(server.url, 'GET', `/api/workspaces/${pair.workspaceId}/files/${pair.fileIds['main.py']}/versions/99999`, undefined, ada.cookie)).status).toBe(404);
     expect((await api(server.url, 'GET', `/api/workspaces/${pair.workspaceId}/files/${pair.fileIds['main.py']}/versions/-1`, undefined, ada.cookie)).status).toBe(400);
+  });
+
+  test('[HS-2] past several milestones, every version is served right: from the nearest milestone and the ops after it', async () => {
+    const pair = await pairWorkspace(server.url, [{ name: 'main.py', content: 'start\n' }]);
+    const a = await open(pair.students[0]!, pair);
+    const seen = new Map<number, string>([[a.version!, a.data]]);
+    for (const ch of [...'def f(x):\n    return x * 2  # 😀 done\n']) {
+      a.submitOp([a.data.length - 1, ch]);
+      await whenAcked(a);
+      seen.set(a.version!, a.data);
+    }
+    a.submitOp([0, { d: 6 }]); // the starter line goes
+    await whenAcked(a);
+    seen.set(a.version!, a.data);
+    expect(a.version).toBeGreaterThan(35);
+    for (const [v, text] of seen) {
+      const at = await call(server.url, pair.teacher, 'GET', `/api/workspaces/${pair.workspaceId}/files/${pair.fileIds['main.py']}/versions/${v}`, undefined, 200);
+      expect({ v, text: at.text }).toEqual({ v, text });
+    }
   });
 
   test('[BL-1][P-OP-PROV] blame attributes every character after a two-person session; pasted ops say so', async () => {
