@@ -19,6 +19,8 @@ import { seededRandom } from './rng';
  * (MILESTONE_INTERVAL, default 500), for several history lengths:
  *
  * - log read: every op of the file, as the history list (HS-1) and blame read it;
+ * - version: the file's current version from its snapshot (FileHistoryReader.version), which
+ *   submit and the AI review's request now use instead of a log read;
  * - step from the whole log: that read, then a replay up to v (how a step was served before);
  * - step from a milestone: the nearest milestone at or below v plus the ops after it
  *   (FileHistoryReader.textAt, how a step is served now).
@@ -39,8 +41,8 @@ ShareDB.types.register(otText.type as unknown as Parameters<typeof ShareDB.types
 
 async function main(): Promise<void> {
   console.log(`history playback: one file, text up to ~${CHARS} chars, a milestone every ${INTERVAL} versions, ${STEPS} steps per length (node ${process.version})`);
-  console.log('         log read (HS-1)   | step from the whole log     | step from a milestone       |');
-  console.log('ops        p50 ms  stall ms |  p50 ms  p95 ms  stall ms |  p50 ms  p95 ms  stall ms |  chars');
+  console.log('         log read (HS-1)   version | step from the whole log     | step from a milestone       |');
+  console.log('ops        p50 ms  stall ms  p50 ms |  p50 ms  p95 ms  stall ms |  p50 ms  p95 ms  stall ms |  chars');
   for (const length of LENGTHS) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-history-'));
     const store = await openStore({ dataDir: dir });
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
       const reader = new FileHistoryReader(store);
       const rand = seededRandom(length);
       const reads: number[] = [];
+      const versions: number[] = [];
       const whole: number[] = [];
       const nearest: number[] = [];
       // The longest the event loop was held (every other socket of the process waits that long).
@@ -62,6 +65,9 @@ async function main(): Promise<void> {
         await reader.read('w', 'f');
         reads.push(performance.now() - t);
         readStall = Math.max(readStall, await probe());
+        t = performance.now();
+        if ((await reader.version('w', 'f')) !== length) throw new Error('wrong current version');
+        versions.push(performance.now() - t);
         probe = stallProbe();
         t = performance.now();
         const log = await reader.read('w', 'f');
@@ -80,6 +86,7 @@ async function main(): Promise<void> {
           String(length).padEnd(7),
           fmt(pct(reads, 50)),
           fmt(readStall),
+          fmt(pct(versions, 50)),
           fmt(pct(whole, 50)),
           fmt(pct(whole, 95)),
           fmt(wholeStall),

@@ -201,8 +201,7 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
     const summary = await this.o.workspaces.getWorkspace(workspaceId);
     const files = [];
     for (const f of summary.files.slice(0, MAX_FILES)) {
-      const log = await this.o.history.read(workspaceId, f.id);
-      files.push({ fileId: f.id, name: f.name, version: log?.version ?? 0 });
+      files.push({ fileId: f.id, name: f.name, version: await this.o.history.version(workspaceId, f.id) });
     }
     return this.enqueue('ReviewWorkspace', {
       workspaceId,
@@ -382,8 +381,7 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
     const files: CodeFile[] = [];
     const skipped: string[] = [];
     for (const ref of refs.slice(0, MAX_FILES)) {
-      const log = await this.o.history.read(workspaceId, ref.fileId);
-      const text = log?.textAt(ref.version) ?? null;
+      const text = (await this.o.history.textAt(workspaceId, ref.fileId, ref.version))?.text ?? null;
       if (text === null) skipped.push(`${ref.name} (history no longer kept)`);
       else if (text.length > MAX_FILE_CHARS) skipped.push(`${ref.name} (too large)`);
       else files.push({ name: ref.name, text });
@@ -400,9 +398,8 @@ export class AiReviewService extends EventEmitter<AiReviewEvents> implements Tas
     for (const f of p.files) {
       const old = before.get(f.fileId);
       if (old && old.version === f.version) continue;
-      const log = await this.o.history.read(p.workspaceId, f.fileId);
-      const a = old ? (log?.textAt(old.version) ?? '') : '';
-      const b = log?.textAt(f.version) ?? '';
+      const a = old ? ((await this.o.history.textAt(p.workspaceId, f.fileId, old.version))?.text ?? '') : '';
+      const b = (await this.o.history.textAt(p.workspaceId, f.fileId, f.version))?.text ?? '';
       out += createTwoFilesPatch(f.name, f.name, a, b, '', '', { context: 2 });
       if (out.length > MAX_DIFF_CHARS) return `${out.slice(0, MAX_DIFF_CHARS)}\n[diff truncated]`;
     }

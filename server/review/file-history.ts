@@ -130,6 +130,17 @@ export class FileHistoryReader {
     }
   }
 
+  /** The file's current version (0 when it has never existed), from its snapshot: no op is read. */
+  async version(workspaceId: string, fileId: string): Promise<number> {
+    const snapshot = await new Promise<{ v: number }>((resolve, reject) => {
+      (this.store.db as unknown as { getSnapshot: (...args: unknown[]) => void }).getSnapshot(COLLECTIONS.files, fileDocId(workspaceId, fileId), null, null, (err: unknown, s: { v: number }) => {
+        if (err) reject(err instanceof Error ? err : new Error(String((err as { message?: unknown })?.message ?? err)));
+        else resolve(s);
+      });
+    });
+    return snapshot.v;
+  }
+
   /**
    * The text after `version` ops, rebuilt from the nearest milestone snapshot at or below it
    * (ShareDB saves one every MILESTONE_INTERVAL versions) plus the ops after that milestone, so a

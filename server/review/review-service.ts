@@ -110,8 +110,8 @@ export class ReviewService extends EventEmitter<ReviewEvents> {
     const summary = await this.workspaces.getWorkspace(workspaceId);
     const files = [];
     for (const f of summary.files) {
-      const log = await this.history.read(workspaceId, f.id);
-      files.push({ fileId: f.id, name: f.name, version: log?.version ?? 0 });
+      // The version only: a deadline brings every group's submit at once.
+      files.push({ fileId: f.id, name: f.name, version: await this.history.version(workspaceId, f.id) });
     }
     const submission = await this.reviews.createSubmission({
       id: newId(),
@@ -179,14 +179,13 @@ export class ReviewService extends EventEmitter<ReviewEvents> {
     await this.ctx.auditView(user, ctx, `submission:${submission.id}`);
     const files: SubmissionFileView[] = [];
     for (const f of submission.files) {
-      const log = await this.history.read(submission.workspaceId, f.fileId);
       const prevRef = previous?.files.find((p) => p.fileId === f.fileId) ?? null;
       files.push({
         ...f,
         language: languageForFileName(f.name),
-        text: log?.textAt(f.version) ?? '',
+        text: (await this.history.textAt(submission.workspaceId, f.fileId, f.version))?.text ?? '',
         starterText: ctx.assignment.starterFiles.find((s) => s.name === f.name)?.content ?? null,
-        previousText: prevRef ? (log?.textAt(prevRef.version) ?? null) : null,
+        previousText: prevRef ? ((await this.history.textAt(submission.workspaceId, f.fileId, prevRef.version))?.text ?? null) : null,
       });
     }
     return {
@@ -219,8 +218,8 @@ export class ReviewService extends EventEmitter<ReviewEvents> {
       });
       if (!row.latest) continue;
       for (const f of row.latest.files) {
-        const log = await this.history.read(row.latest.workspaceId, f.fileId);
-        entries[`${folder}/${safePath(f.name)}`] = strToU8(log?.textAt(f.version) ?? '');
+        const at = await this.history.textAt(row.latest.workspaceId, f.fileId, f.version);
+        entries[`${folder}/${safePath(f.name)}`] = strToU8(at?.text ?? '');
       }
     }
     entries['manifest.json'] = strToU8(JSON.stringify({ assignment: { id: assignment.id, title: assignment.title }, maxScore: list.maxScore, groups: manifest }, null, 2));
@@ -365,10 +364,10 @@ export class ReviewService extends EventEmitter<ReviewEvents> {
     }
     const anchor = parent ?? input;
     const fileId = parent ? parent.fileId : input.fileId;
-    const log = await this.history.read(workspaceId, fileId);
-    if (!log) throw notFound('file');
+    const at = await this.history.textAt(workspaceId, fileId, anchor.version);
+    if (!at) throw notFound('file');
     // Comments are made on versions with keystroke history, so they can follow the code (CM-4).
-    const text = anchor.version >= log.retainedFrom ? log.textAt(anchor.version) : null;
+    const text = anchor.version >= at.retainedFrom ? at.text : null;
     if (text === null) throw new TandemError(ErrorCode.InvalidRequest, `version: the file has no version ${anchor.version}.`);
     if (anchor.from > anchor.to || anchor.to > codePointLength(text)) {
       throw new TandemError(ErrorCode.InvalidRequest, 'from/to: the range is outside the file at that version.');

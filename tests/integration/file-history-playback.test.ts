@@ -94,6 +94,8 @@ async function expectEveryVersion(fileId: string, texts: string[], expected: (v:
   const chunked = await new FileHistoryReader(store, 3).read('w', fileId);
   expect(chunked?.ops).toEqual(log?.ops);
   expect(chunked?.retainedFrom).toBe(log?.retainedFrom);
+  // What submit records, read from the snapshot alone.
+  expect(await reader.version('w', fileId)).toBe(log!.version);
   for (let v = 0; v < texts.length + 3; v++) {
     const at = await reader.textAt('w', fileId, v);
     expect({ v, text: at?.text }).toEqual({ v, text: expected(v) });
@@ -130,6 +132,7 @@ test('[HS-2] after op retention: kept versions as before, compacted ones only wh
 
 test('[HS-2] a file that never existed has no versions', async () => {
   const reader = new FileHistoryReader(store);
+  expect(await reader.version('w', 'nope')).toBe(0);
   expect(await reader.textAt('w', 'nope', 0)).toBeNull();
   expect(await reader.textAt('w', 'nope', 5)).toBeNull();
 });
