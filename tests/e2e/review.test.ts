@@ -174,7 +174,9 @@ test('[RV-E2E-4] the students see the released comment as an editor decoration a
   await ada.page.getByTestId('feedback-panel').getByTestId('reply-button').click();
   await ada.page.getByTestId('reply-form-body').fill('Fixed, thanks!');
   await ada.page.getByTestId('reply-form-save').click();
-  await ada.page.getByTestId('feedback-panel').getByText('Fixed, thanks!').waitFor();
+  // The saved reply's body, not the form: React mirrors a controlled textarea's value into its
+  // text, so a plain getByText matched the form before the reply was stored (a CI race).
+  await ada.page.getByTestId('feedback-panel').getByTestId('comment-body').filter({ hasText: 'Fixed, thanks!' }).waitFor();
   const review = (await http(server.baseUrl, pair.teacher, 'GET', `/api/groups/${pair.groupId}/review`, undefined, 200)).body;
   expect(review.comments.map((c: { body: string }) => c.body).sort()).toEqual([COMMENT, 'Fixed, thanks!'].sort());
 });
